@@ -1,0 +1,123 @@
+"""Deploy safety checks: refuse to serve when tenant isolation is not in force.
+
+They run with `manage.py check` and before `migrate`. A check that must be
+bypassed to deploy its own fix can be, with `migrate --skip-checks`.
+"""
+
+from django.core.checks import Error, register
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.utils import OperationalError
+
+from storage.tenancy import rls_role
+
+# Every tenant table and the name of the policy that isolates it.
+TENANT_POLICIES = {
+    "lynx_drafts": "Tenant isolation for drafts",
+    "lynx_executions": "Tenant isolation for executions",
+    "settlement_intents": "Tenant isolation for settlement intents",
+    "lynx_audit_events": "Tenant isolation for audit events",
+}
+POLICY_QUAL = "(tenant_id = current_setting('app.tenant_id'::text, true))"
+RLS_MIGRATION = ("storage", "0002_row_level_security")
+ROLE_MIGRATION = ("storage", "0004_rls_role")
+
+
+@register()
+def check_row_level_security(app_configs=None, **kwargs) -> list[Error]:
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        recorder = MigrationRecorder(connection)
+        applied = recorder.applied_migrations() if recorder.has_table() else {}
+        errors = []
+        # Until `migrate` has built them, there is nothing to check.
+        with connection.cursor() as cursor:
+            if RLS_MIGRATION in applied:
+                errors += _table_errors(cursor)
+            if ROLE_MIGRATION in applied:
+                errors += _role_errors(cursor)
+        return errors
+    except OperationalError as exc:
+        return [Error(f"Cannot reach the database: {exc}", id="storage.E001")]
+
+
+def _table_errors(cursor) -> list[Error]:
+    cursor.execute(
+        """
+        SELECT c.relname, c.relrowsecurity, p.polname IS NOT NULL,
+               p.polcmd = '*' AND p.polpermissive AND p.polroles = '{0}'
+               AND pg_get_expr(p.polqual, p.polrelid) = %s AND p.polwithcheck IS NULL
+        FROM pg_class c
+        LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname = (%s::jsonb ->> c.relname)
+        WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest(%s::text[]) t)
+        """,
+        [POLICY_QUAL, _json(TENANT_POLICIES), list(TENANT_POLICIES)],
+    )
+    found = {name: (rls, has_policy, exact) for name, rls, has_policy, exact in cursor}
+    errors = []
+    for table, policy in TENANT_POLICIES.items():
+        rls, has_policy, exact = found.get(table, (False, False, False))
+        if table not in found:
+            errors.append(Error(f"Table {table} is missing.", id="storage.E002"))
+        elif not rls:
+            errors.append(
+                Error(f"Row level security is disabled on {table}.", id="storage.E003")
+            )
+        elif not has_policy:
+            errors.append(
+                Error(f'Policy "{policy}" is missing on {table}.', id="storage.E004")
+            )
+        elif not exact:
+            errors.append(
+                Error(
+                    f'Policy "{policy}" on {table} differs from the spec.',
+                    id="storage.E005",
+                )
+            )
+    return errors
+
+
+def _role_errors(cursor) -> list[Error]:
+    role = rls_role()
+    cursor.execute(
+        """
+        SELECT r.rolsuper, r.rolbypassrls,
+               pg_has_role(current_user, r.oid, 'MEMBER'),
+               ARRAY(SELECT c.relname::text FROM pg_class c
+                     WHERE c.relowner = r.oid AND c.relname = ANY (%s::text[])
+                     ORDER BY 1)
+        FROM pg_roles r WHERE r.rolname = %s
+        """,
+        [list(TENANT_POLICIES), role],
+    )
+    row = cursor.fetchone()
+    hint = "Set LYNX_DB_RLS_ROLE to a role made by migrate, or run migrate."
+    if row is None:
+        return [
+            Error(f"The RLS role {role} does not exist.", hint=hint, id="storage.E010")
+        ]
+    superuser, bypassrls, member, owned = row
+    errors = []
+    if superuser:
+        errors.append(Error(f"The RLS role {role} is a superuser.", id="storage.E011"))
+    if bypassrls:
+        errors.append(Error(f"The RLS role {role} has BYPASSRLS.", id="storage.E012"))
+    if owned:
+        errors.append(
+            Error(f"The RLS role {role} owns {', '.join(owned)}.", id="storage.E013")
+        )
+    if not member:
+        errors.append(
+            Error(
+                f"The connecting role cannot SET ROLE {role}.",
+                hint=f"GRANT {role} TO the role in DATABASE_URL.",
+                id="storage.E014",
+            )
+        )
+    return errors
+
+
+def _json(value: dict) -> str:
+    import json
+
+    return json.dumps(value)

@@ -1,0 +1,1 @@
+"""Shared fixtures: tenants, users and rows in the real PostgreSQL test database."""
