@@ -13,7 +13,7 @@ def main() -> None:
     from django.db.utils import OperationalError
 
     try:
-        settings.DATABASES  # load settings first: Django would hide their errors
+        settings.DATABASES  # noqa: B018  (load settings now: Django would hide their errors)
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as exc:
         sys.exit(f"error: {exc}")

@@ -60,13 +60,9 @@ def _table_errors(cursor) -> list[Error]:
         if table not in found:
             errors.append(Error(f"Table {table} is missing.", id="storage.E002"))
         elif not rls:
-            errors.append(
-                Error(f"Row level security is disabled on {table}.", id="storage.E003")
-            )
+            errors.append(Error(f"Row level security is disabled on {table}.", id="storage.E003"))
         elif not has_policy:
-            errors.append(
-                Error(f'Policy "{policy}" is missing on {table}.', id="storage.E004")
-            )
+            errors.append(Error(f'Policy "{policy}" is missing on {table}.', id="storage.E004"))
         elif not exact:
             errors.append(
                 Error(
@@ -93,9 +89,7 @@ def _role_errors(cursor) -> list[Error]:
     row = cursor.fetchone()
     hint = "Set LYNX_DB_RLS_ROLE to a role made by migrate, or run migrate."
     if row is None:
-        return [
-            Error(f"The RLS role {role} does not exist.", hint=hint, id="storage.E010")
-        ]
+        return [Error(f"The RLS role {role} does not exist.", hint=hint, id="storage.E010")]
     superuser, bypassrls, member, owned = row
     errors = []
     if superuser:
@@ -103,9 +97,7 @@ def _role_errors(cursor) -> list[Error]:
     if bypassrls:
         errors.append(Error(f"The RLS role {role} has BYPASSRLS.", id="storage.E012"))
     if owned:
-        errors.append(
-            Error(f"The RLS role {role} owns {', '.join(owned)}.", id="storage.E013")
-        )
+        errors.append(Error(f"The RLS role {role} owns {', '.join(owned)}.", id="storage.E013"))
     if not member:
         errors.append(
             Error(

@@ -18,14 +18,10 @@ class CreateModelUnlessAdopted(migrations.CreateModel):
         connection = schema_editor.connection
         with connection.cursor() as cursor:
             if table not in connection.introspection.table_names(cursor):
-                return super().database_forwards(
-                    app_label, schema_editor, from_state, to_state
-                )
+                return super().database_forwards(app_label, schema_editor, from_state, to_state)
             existing = {
                 column.name
-                for column in connection.introspection.get_table_description(
-                    cursor, table
-                )
+                for column in connection.introspection.get_table_description(cursor, table)
             }
         expected = {field.column for field in model._meta.local_fields}
         if existing != expected:

@@ -65,7 +65,7 @@ class Tenant(models.Model):
 
 
 class User(AbstractUser):
-    """A portal user. Each belongs to at most one tenant; one without a tenant sees no tenant rows."""
+    """A portal user, in at most one tenant; without one, no tenant row is visible."""
 
     tenant = models.ForeignKey(
         Tenant,
@@ -84,9 +84,7 @@ class Draft(models.Model):
     tenant_id = tenant_id_field()
     draft_type = models.TextField(choices=DraftType.choices)
     payload = models.JSONField()
-    status = models.TextField(
-        choices=DraftStatus.choices, db_default=DraftStatus.DRAFT.value
-    )
+    status = models.TextField(choices=DraftStatus.choices, db_default=DraftStatus.DRAFT.value)
     risk_level = models.TextField(choices=RiskLevel.choices)
     created_by = models.TextField()
     created_at = models.DateTimeField(db_default=db_default(NOW), editable=False)
@@ -143,17 +141,13 @@ class Execution(models.Model):
     status = models.TextField(
         choices=ExecutionStatus.choices, db_default=ExecutionStatus.STARTED.value
     )
-    result_payload = models.JSONField(
-        null=True, blank=True, db_default=db_default(EMPTY_JSONB)
-    )
+    result_payload = models.JSONField(null=True, blank=True, db_default=db_default(EMPTY_JSONB))
     created_at = models.DateTimeField(db_default=db_default(NOW), editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(null=True, blank=True)
     rollback_instructions = models.JSONField(null=True, blank=True)
     request_id = models.TextField(null=True, blank=True)
-    source_context = models.JSONField(
-        null=True, blank=True, db_default=db_default(EMPTY_JSONB)
-    )
+    source_context = models.JSONField(null=True, blank=True, db_default=db_default(EMPTY_JSONB))
 
     class Meta:
         db_table = "lynx_executions"
@@ -193,15 +187,11 @@ class SettlementIntent(models.Model):
     settlement_status = models.TextField(
         choices=SettlementStatus.choices, db_default=SettlementStatus.QUEUED.value
     )
-    provider = models.TextField(
-        choices=Provider.choices, db_default=Provider.NONE.value
-    )
+    provider = models.TextField(choices=Provider.choices, db_default=Provider.NONE.value)
     tenant_id = tenant_id_field()
     created_at = models.DateTimeField(db_default=db_default(NOW), editable=False)
     updated_at = models.DateTimeField(db_default=db_default(NOW))
-    metadata = models.JSONField(
-        null=True, blank=True, db_default=db_default(EMPTY_JSONB)
-    )
+    metadata = models.JSONField(null=True, blank=True, db_default=db_default(EMPTY_JSONB))
 
     class Meta:
         db_table = "settlement_intents"

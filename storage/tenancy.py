@@ -19,9 +19,7 @@ def rls_role() -> str:
 
 
 @contextmanager
-def tenant_context(
-    tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS
-) -> Iterator[None]:
+def tenant_context(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """Run the block in a transaction as the RLS role, seeing only `tenant_id`'s rows.
 
     A falsy tenant sees no tenant row at all. Nested in an outer transaction,

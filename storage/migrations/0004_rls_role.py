@@ -38,13 +38,9 @@ def _grants(role: sql.Identifier) -> list[sql.Composed]:
 
     return [
         sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role),
-        sql.SQL("GRANT SELECT ON {} TO {}").format(
-            tables(SPEC_TABLES + READ_ONLY_TABLES), role
-        ),
+        sql.SQL("GRANT SELECT ON {} TO {}").format(tables(SPEC_TABLES + READ_ONLY_TABLES), role),
         sql.SQL("GRANT UPDATE (status) ON lynx_drafts TO {}").format(role),
-        sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(
-            tables(APPEND_ONLY_TABLES), role
-        ),
+        sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(tables(APPEND_ONLY_TABLES), role),
         sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
             tables(READ_WRITE_TABLES), role
         ),
@@ -68,9 +64,7 @@ def _sequences(cursor, names: list[str]) -> list[str]:
 def create_role(apps, schema_editor) -> None:
     role = sql.Identifier(settings.LYNX_DB_RLS_ROLE)
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT FROM pg_roles WHERE rolname = %s", [settings.LYNX_DB_RLS_ROLE]
-        )
+        cursor.execute("SELECT FROM pg_roles WHERE rolname = %s", [settings.LYNX_DB_RLS_ROLE])
         if cursor.fetchone() is None:
             cursor.execute(
                 sql.SQL(
@@ -83,17 +77,13 @@ def create_role(apps, schema_editor) -> None:
             cursor.execute(statement)
         for sequence in _sequences(cursor, APPEND_ONLY_TABLES + READ_WRITE_TABLES):
             cursor.execute(
-                sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(
-                    sql.SQL(sequence), role
-                )
+                sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.SQL(sequence), role)
             )
 
 
 def revoke_grants(apps, schema_editor) -> None:
     role = sql.Identifier(settings.LYNX_DB_RLS_ROLE)
-    every_table = (
-        SPEC_TABLES + READ_ONLY_TABLES + APPEND_ONLY_TABLES + READ_WRITE_TABLES
-    )
+    every_table = SPEC_TABLES + READ_ONLY_TABLES + APPEND_ONLY_TABLES + READ_WRITE_TABLES
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(
             sql.SQL("REVOKE ALL ON {} FROM {}").format(
@@ -102,9 +92,7 @@ def revoke_grants(apps, schema_editor) -> None:
         )
         for sequence in _sequences(cursor, every_table):
             cursor.execute(
-                sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(
-                    sql.SQL(sequence), role
-                )
+                sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(sql.SQL(sequence), role)
             )
 
 
