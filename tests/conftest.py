@@ -1,1 +1,90 @@
-"""Shared fixtures: tenants, users and rows in the real PostgreSQL test database."""
+"""Shared fixtures: tenants, users and a few rows per tenant in the real PostgreSQL test database.
+
+Rows are written as the connecting (owner) role, which RLS does not restrict;
+what a tenant may see is then read through `tenant_context()` or a request.
+"""
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from storage.choices import DraftStatus, DraftType, EventType, ExecutionStatus, RiskLevel
+from storage.models import AuditEvent, Draft, Execution, SettlementIntent, Tenant, User
+
+TENANT_TABLES = [Draft, Execution, SettlementIntent, AuditEvent]
+# Different counts per tenant, so that any leak changes what a tenant sees.
+ROW_COUNTS = {"acme": 3, "globex": 2}
+
+
+@pytest.fixture
+def tenants(db) -> dict[str, Tenant]:
+    return {
+        tenant_id: Tenant.objects.create(tenant_id=tenant_id, name=tenant_id.title())
+        for tenant_id in ROW_COUNTS
+    }
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, *, tenant: Tenant | None = None, perms: tuple[str, ...] = (), **extra):
+        user = User.objects.create_user(
+            username=username, password="pw", tenant=tenant, is_staff=True, **extra
+        )
+        for codename in perms:
+            user.user_permissions.add(Permission.objects.get(codename=codename))
+        return user
+
+    return make
+
+
+VIEW_ALL = ("view_draft", "view_execution", "view_settlementintent", "view_auditevent")
+
+
+@pytest.fixture
+def viewers(tenants, make_user) -> dict[str, User]:
+    """One user per tenant who may view every tenant table."""
+    return {
+        tenant_id: make_user(f"{tenant_id}-viewer", tenant=tenant, perms=VIEW_ALL)
+        for tenant_id, tenant in tenants.items()
+    }
+
+
+def make_draft(tenant_id: str, **fields) -> Draft:
+    values = {
+        "draft_type": DraftType.DOCS,
+        "payload": {"title": "Quarterly report"},
+        "status": DraftStatus.SUBMITTED,
+        "risk_level": RiskLevel.LOW,
+        "created_by": "lynx-agent",
+        "source_context": {"channel": "test"},
+    }
+    return Draft.objects.create(tenant_id=tenant_id, **(values | fields))
+
+
+def make_execution(draft: Draft, **fields) -> Execution:
+    values = {"tool_id": "docs.publish", "actor_id": "lynx-agent"}
+    return Execution.objects.create(draft=draft, tenant_id=draft.tenant_id, **(values | fields))
+
+
+@pytest.fixture
+def rows(tenants) -> dict[str, dict[type, set]]:
+    """ROW_COUNTS[tenant] rows of every tenant table per tenant, by model, as sets of pks."""
+    made = {}
+    for tenant_id, count in ROW_COUNTS.items():
+        drafts = [make_draft(tenant_id) for _ in range(count)]
+        made[tenant_id] = {
+            Draft: {d.pk for d in drafts},
+            Execution: {make_execution(d, status=ExecutionStatus.FAILED).pk for d in drafts},
+            SettlementIntent: {
+                SettlementIntent.objects.create(
+                    payment_id=f"pay-{tenant_id}-{i}", tenant_id=tenant_id
+                ).pk
+                for i in range(count)
+            },
+            AuditEvent: {
+                AuditEvent.objects.create(
+                    run_id=f"run-{tenant_id}", tenant_id=tenant_id, event_type=EventType.RUN_START
+                ).pk
+                for _ in range(count)
+            },
+        }
+    return made

@@ -1,0 +1,31 @@
+"""The project's URLs plus two views that let isolation tests look inside a request."""
+
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import path
+
+from lynxportal.urls import urlpatterns as project_urlpatterns
+
+
+def probe(request):
+    """What the database sees inside this request: role, tenant and visible drafts (RLS alone)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, current_setting('app.tenant_id', true), pg_backend_pid(), "
+            "ARRAY(SELECT draft_id::text FROM lynx_drafts)"
+        )
+        role, tenant_id, pid, draft_ids = cursor.fetchone()
+    return JsonResponse({"role": role, "tenant_id": tenant_id, "pid": pid, "drafts": draft_ids})
+
+
+def boom(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM lynx_drafts")
+    raise RuntimeError("the view failed half-way")
+
+
+urlpatterns = [
+    path("_probe/", probe),
+    path("_boom/", boom),
+    *project_urlpatterns,
+]
