@@ -1,0 +1,40 @@
+# Lynx Portal. `make run` to try it, `make test` to check it; see README.md.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+# DATABASE_URL from the environment, otherwise the embedded PostgreSQL in .pgdata.
+WITH_DB = if [ -z "$$DATABASE_URL" ]; then \
+	DATABASE_URL=$$($(PY) scripts/devdb.py url) || exit 1; export DATABASE_URL; fi
+# `make run` is for trying the portal on this machine: debug on, no HTTPS.
+DEV_ENV = export DEBUG=$${DEBUG:-true}
+
+.PHONY: run bootstrap test lint db-stop db-reset
+
+run: bootstrap
+	@$(WITH_DB); $(DEV_ENV); \
+	echo "Lynx Portal on http://127.0.0.1:8000/admin/"; \
+	exec $(PY) manage.py runserver 127.0.0.1:8000
+
+bootstrap: $(INSTALLED)
+	@$(WITH_DB); $(DEV_ENV); \
+	$(PY) manage.py migrate --no-input && $(PY) manage.py seed_demo
+
+test: $(INSTALLED) lint
+	@$(WITH_DB); $(PY) -m pytest
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+db-stop: $(INSTALLED)
+	$(PY) scripts/devdb.py stop
+
+db-reset: $(INSTALLED)
+	$(PY) scripts/devdb.py reset
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@

@@ -1,0 +1,72 @@
+"""The deploy safety checks, on a sound database and on sabotaged ones (rolled back)."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.db import connection, transaction
+
+from storage.checks import check_row_level_security
+
+pytestmark = pytest.mark.django_db
+
+
+def errors_after(sql: str) -> list[tuple[str, str]]:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+        errors = [(e.id, e.msg) for e in check_row_level_security()]
+        transaction.set_rollback(True)
+    return errors
+
+
+def test_a_sound_database_passes():
+    assert check_row_level_security() == []
+    call_command("check")
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            "ALTER TABLE lynx_audit_events DISABLE ROW LEVEL SECURITY",
+            ("storage.E003", "Row level security is disabled on lynx_audit_events."),
+        ),
+        (
+            'DROP POLICY "Tenant isolation for drafts" ON lynx_drafts',
+            ("storage.E004", 'Policy "Tenant isolation for drafts" is missing on lynx_drafts.'),
+        ),
+        (
+            'ALTER POLICY "Tenant isolation for executions" ON lynx_executions USING (true)',
+            (
+                "storage.E005",
+                'Policy "Tenant isolation for executions" on lynx_executions '
+                "differs from the spec.",
+            ),
+        ),
+        (
+            "ALTER ROLE lynx_portal BYPASSRLS",
+            ("storage.E012", "The RLS role lynx_portal has BYPASSRLS."),
+        ),
+        (
+            "ALTER TABLE settlement_intents OWNER TO lynx_portal",
+            ("storage.E013", "The RLS role lynx_portal owns settlement_intents."),
+        ),
+    ],
+    ids=["rls-disabled", "policy-dropped", "policy-changed", "bypassrls", "owner"],
+)
+def test_each_weakness_is_an_error(sql, expected):
+    assert errors_after(sql) == [expected]
+
+
+def test_manage_py_check_fails_on_a_weakened_database():
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE lynx_drafts DISABLE ROW LEVEL SECURITY")
+        with pytest.raises(SystemCheckError, match="Row level security is disabled on lynx_drafts"):
+            call_command("check")
+        transaction.set_rollback(True)
+
+
+def test_a_missing_role_is_an_error(settings):
+    settings.LYNX_DB_RLS_ROLE = "no_such_role"
+    assert [e.id for e in check_row_level_security()] == ["storage.E010"]
