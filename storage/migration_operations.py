@@ -1,5 +1,6 @@
 """Migration operations that let `migrate` adopt tables Lynx AI already built from the spec."""
 
+from django.core.management import CommandError
 from django.db import migrations
 
 
@@ -7,29 +8,49 @@ class CreateModelUnlessAdopted(migrations.CreateModel):
     """CreateModel that adopts an existing table instead of failing on it.
 
     A Supabase database built by hand from the spec's SQL already holds the
-    table, its indexes and its rows: then nothing is created and no row is
-    touched, but the table must have exactly the model's columns, or the
-    migration stops with a message naming the difference.
+    table and its rows. Then no row is touched: the columns must match the
+    model's names and types exactly (or the migration stops, naming the
+    difference), and whatever index or constraint of the model is missing by
+    name is added, so that an adopted table ends like a freshly created one.
     """
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         model = to_state.apps.get_model(app_label, self.name)
-        table = model._meta.db_table
         connection = schema_editor.connection
         with connection.cursor() as cursor:
-            if table not in connection.introspection.table_names(cursor):
+            if model._meta.db_table not in connection.introspection.table_names(cursor):
                 return super().database_forwards(app_label, schema_editor, from_state, to_state)
-            existing = {
-                column.name
-                for column in connection.introspection.get_table_description(cursor, table)
-            }
-        expected = {field.column for field in model._meta.local_fields}
+            self._check_columns(cursor, model, connection)
+            existing = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        for index in model._meta.indexes:
+            if index.name not in existing:
+                schema_editor.add_index(model, index)
+        for constraint in model._meta.constraints:
+            if constraint.name not in existing:
+                schema_editor.add_constraint(model, constraint)
+
+    @staticmethod
+    def _check_columns(cursor, model, connection) -> None:
+        table = model._meta.db_table
+        cursor.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [table],
+        )
+        existing = dict(cursor.fetchall())
+        expected = {
+            field.column: field.db_type(connection).lower() for field in model._meta.local_fields
+        }
         if existing != expected:
-            missing = ", ".join(sorted(expected - existing)) or "none"
-            extra = ", ".join(sorted(existing - expected)) or "none"
-            raise RuntimeError(
-                f"Cannot adopt the existing table {table}: it does not match the "
-                f"spec (missing columns: {missing}; unexpected columns: {extra})."
+            differences = sorted(
+                f"{column}: {existing.get(column, 'missing')} (expected "
+                f"{expected.get(column, 'no such column')})"
+                for column in existing.keys() | expected.keys()
+                if existing.get(column) != expected.get(column)
+            )
+            raise CommandError(
+                f"Cannot adopt the existing table {table}, it differs from the spec: "
+                + "; ".join(differences)
             )
 
     def describe(self) -> str:

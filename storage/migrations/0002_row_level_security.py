@@ -10,7 +10,9 @@ DO $$ BEGIN
         SELECT FROM pg_constraint
         WHERE conrelid = 'lynx_executions'::regclass
           AND conname = 'lynx_executions_draft_id_fkey'
+          AND confdeltype = 'c'
     ) THEN
+        ALTER TABLE lynx_executions DROP CONSTRAINT IF EXISTS lynx_executions_draft_id_fkey;
         ALTER TABLE lynx_executions ADD CONSTRAINT lynx_executions_draft_id_fkey
             FOREIGN KEY (draft_id) REFERENCES lynx_drafts(draft_id) ON DELETE CASCADE;
     END IF;

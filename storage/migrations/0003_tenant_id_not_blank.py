@@ -3,6 +3,7 @@
 A session that once set app.tenant_id reads it back as '' afterwards, so a row
 with a blank tenant would be visible to tenantless requests."""
 
+from django.core.management import CommandError
 from django.db import migrations, models
 
 TABLES = {
@@ -20,7 +21,7 @@ def refuse_blank_tenants(apps, schema_editor) -> None:
             cursor.execute(f"SELECT count(*) FROM {table} WHERE tenant_id = ''")
             (count,) = cursor.fetchone()
             if count:
-                raise RuntimeError(
+                raise CommandError(
                     f"{table} holds {count} rows with an empty tenant_id; give them "
                     "their tenant before migrating."
                 )

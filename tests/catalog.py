@@ -1,0 +1,161 @@
+"""Catalog snapshots of the spec's four tables, and scratch databases to build them in.
+
+A snapshot is what PostgreSQL itself says the schema is (format_type,
+pg_get_expr, pg_get_constraintdef, pg_get_indexdef), so two databases built by
+different routes, the spec's SQL and Django's migrations, compare as plain dicts.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from django.db import connection
+from psycopg import sql
+
+SPEC_TABLES = ("lynx_drafts", "lynx_executions", "settlement_intents", "lynx_audit_events")
+SPEC_SQL = Path(__file__).parent / "fixtures" / "supabase_schema.sql"
+
+
+def schema_snapshot(cursor) -> dict:
+    """{table: its RLS flags, columns, constraints, indexes and policies, or None if missing}."""
+    return {table: _table_snapshot(cursor, table) for table in SPEC_TABLES}
+
+
+def _table_snapshot(cursor, table: str) -> dict | None:
+    cursor.execute(
+        "SELECT oid, relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = to_regclass(%s)",
+        [f"public.{table}"],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    oid, row_security, force_row_security = row
+    return {
+        "row_security": row_security,
+        "force_row_security": force_row_security,
+        "columns": _rows_by_name(
+            cursor,
+            """
+            SELECT a.attname, row_number() OVER (ORDER BY a.attnum),
+                   format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                   pg_get_expr(d.adbin, d.adrelid)
+            FROM pg_attribute a
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped
+            """,
+            oid,
+            ("position", "type", "not_null", "default"),
+        ),
+        "constraints": _rows_by_name(
+            cursor,
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s",
+            oid,
+            ("type", "definition"),
+        ),
+        "indexes": _rows_by_name(
+            cursor,
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s",
+            oid,
+            ("definition",),
+        ),
+        "policies": _rows_by_name(
+            cursor,
+            """
+            SELECT polname, polcmd, polpermissive,
+                   ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END
+                         FROM unnest(polroles) r ORDER BY 1),
+                   pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid)
+            FROM pg_policy WHERE polrelid = %s
+            """,
+            oid,
+            ("command", "permissive", "roles", "using", "with_check"),
+        ),
+    }
+
+
+def _rows_by_name(cursor, query: str, oid: int, fields: tuple[str, ...]) -> dict:
+    cursor.execute(query, [oid])
+    return {name: dict(zip(fields, values, strict=True)) for name, *values in cursor.fetchall()}
+
+
+def snapshot_diff(left: dict, right: dict, labels=("left", "right"), path=()) -> list[str]:
+    """One readable line per leaf where two snapshots differ, e.g. `lynx_drafts.indexes.x: ...`."""
+    if not (isinstance(left, dict) and isinstance(right, dict)):
+        if left == right:
+            return []
+        return [f"{'.'.join(path)}: {labels[0]}={left!r} {labels[1]}={right!r}"]
+    lines = []
+    for key in sorted(left.keys() | right.keys()):
+        where = ".".join((*path, key))
+        if key not in right:
+            lines.append(f"{where}: only in {labels[0]}: {left[key]!r}")
+        elif key not in left:
+            lines.append(f"{where}: only in {labels[1]}: {right[key]!r}")
+        else:
+            lines += snapshot_diff(left[key], right[key], labels, (*path, key))
+    return lines
+
+
+def assert_same_schema(expected: dict, actual: dict, labels: tuple[str, str]) -> None:
+    """Fail with only the differing keys, not two whole snapshots."""
+    differences = snapshot_diff(expected, actual, labels)
+    if differences:
+        pytest.fail("schemas differ:\n" + "\n".join(differences), pytrace=False)
+
+
+def _server() -> dict:
+    """Where the test database lives; django-environ puts a socket directory in OPTIONS."""
+    settings = connection.settings_dict
+    options = settings["OPTIONS"]
+    return {
+        "user": settings["USER"],
+        "password": settings["PASSWORD"],
+        "host": settings["HOST"] or options.get("host", ""),
+        "port": str(settings["PORT"] or options.get("port", "")),
+    }
+
+
+def connect(dbname: str) -> psycopg.Connection:
+    """An autocommit psycopg connection to `dbname` on the test database's server."""
+    params = {key: value for key, value in _server().items() if value}
+    return psycopg.connect(dbname=dbname, autocommit=True, **params)
+
+
+def database_url(dbname: str) -> str:
+    """A DATABASE_URL for `dbname` in the only form django-environ parses for sockets."""
+    server = _server()
+    credentials = quote(server["user"], safe="")
+    if server["password"]:
+        credentials += ":" + quote(server["password"], safe="")
+    host, port = server["host"], server["port"]
+    if host.startswith("/"):
+        url = f"postgres://{credentials}@/{dbname}?host={host}"
+        return f"{url}&port={port}" if port else url
+    return f"postgres://{credentials}@{host}{f':{port}' if port else ''}/{dbname}"
+
+
+@contextmanager
+def scratch_database(label: str) -> Iterator[str]:
+    """An empty database next to the test database, dropped afterwards whatever happens."""
+    name = f"test_lynx_scratch_{label}_{os.getpid()}"
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with connect("postgres") as maintenance:
+        maintenance.execute(statement)
+        maintenance.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        with connect("postgres") as maintenance:
+            maintenance.execute(statement)
+
+
+def build_spec_schema(dbname: str) -> None:
+    """Run the spec's SQL as Supabase would: by hand, without Django."""
+    with connect(dbname) as conn:
+        conn.execute(SPEC_SQL.read_text())

@@ -1,0 +1,28 @@
+"""Run manage.py the way an operator or a deploy does: a separate process, its own environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # A clean environment: not what the test settings put into this process's.
+    inherited = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    environment = {
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": "lynxportal.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "s" * 10 + "-a-long-and-varied-test-secret-key-0123456789-QWERTYUIOP",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

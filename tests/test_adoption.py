@@ -1,0 +1,142 @@
+"""Deploying onto a Supabase database that Lynx AI built by hand from the spec and filled.
+
+Plain `manage.py migrate` must adopt the tables without losing or changing a
+row and end in exactly the schema a fresh `migrate` builds (design §2).
+"""
+
+import subprocess
+
+import pytest
+from django.db import connection
+
+from tests.catalog import (
+    assert_same_schema,
+    build_spec_schema,
+    connect,
+    database_url,
+    schema_snapshot,
+    scratch_database,
+)
+from tests.subprocesses import manage
+
+PRIMARY_KEYS = {
+    "lynx_drafts": "draft_id",
+    "lynx_executions": "execution_id",
+    "settlement_intents": "payment_id",
+    "lynx_audit_events": "event_id",
+}
+DRAFT = "11111111-1111-4111-8111-111111111111"
+
+# Rows as Lynx AI writes them: database defaults, NULLs, JSON, arrays, and
+# executions of a draft, two of them succeeded (the partial unique index).
+ROWS = f"""
+INSERT INTO lynx_drafts (draft_id, tenant_id, draft_type, payload, status, risk_level,
+                         created_by, source_context, recommended_approvers, request_id)
+VALUES ('{DRAFT}', 'tenant-a', 'vpm_payment',
+        '{{"amount": 1250.75, "currency": "EUR", "lines": [{{"memo": "Überweisung"}}]}}',
+        'executed', 'high', 'lynx', '{{"channel": "slack"}}', ARRAY['alice', 'bob'], 'req-1');
+INSERT INTO lynx_drafts (tenant_id, draft_type, payload, risk_level, created_by, source_context)
+VALUES ('tenant-a', 'docs', '[]', 'low', 'lynx', '{{}}');
+INSERT INTO lynx_drafts (tenant_id, draft_type, payload, status, risk_level, created_by,
+                         created_at, source_context, recommended_approvers)
+VALUES ('tenant-b', 'workflow', '{{"steps": null}}', 'rejected', 'medium', 'carol',
+        '2025-12-31 23:59:59.123456+00', '{{"nested": {{"deep": [1, 2, 3]}}}}', NULL);
+
+INSERT INTO lynx_executions (draft_id, tool_id, tenant_id, actor_id, status, result_payload,
+                             completed_at, rollback_instructions, request_id)
+VALUES ('{DRAFT}', 'pay', 'tenant-a', 'lynx', 'succeeded', '{{"ok": true}}', now(),
+        '{{"undo": "refund"}}', 'req-1'),
+       ('{DRAFT}', 'notify', 'tenant-a', 'lynx', 'succeeded', DEFAULT, now(), NULL, NULL);
+INSERT INTO lynx_executions (draft_id, tool_id, tenant_id, actor_id, status, result_payload,
+                             error_message, source_context)
+VALUES ('{DRAFT}', 'pay', 'tenant-a', 'lynx', 'failed', NULL, 'bank timeout', NULL);
+INSERT INTO lynx_executions (draft_id, tool_id, tenant_id, actor_id)
+SELECT draft_id, 'publish', tenant_id, 'dave' FROM lynx_drafts WHERE draft_type = 'docs';
+
+INSERT INTO settlement_intents (payment_id, tenant_id) VALUES ('pay-001', 'tenant-a');
+INSERT INTO settlement_intents (payment_id, settlement_status, provider, tenant_id, metadata)
+VALUES ('pay-002', 'processing', 'manual', 'tenant-b', NULL),
+       ('pay-003', 'completed', 'bank_x', 'tenant-a', '{{"reference": "X-42"}}');
+
+INSERT INTO lynx_audit_events (run_id, tenant_id, event_type)
+VALUES ('run-1', 'tenant-a', 'run_start');
+INSERT INTO lynx_audit_events (run_id, tenant_id, tool_id, event_type, status, input_data,
+                               output_data, error_message)
+VALUES ('run-1', 'tenant-a', 'pay', 'tool_call', 'succeeded', '{{"draft": "{DRAFT}"}}',
+        '{{"ok": true}}', NULL),
+       ('run-2', 'tenant-a', 'pay', 'refusal', 'denied', NULL, NULL, 'over the limit'),
+       ('run-3', 'tenant-b', NULL, 'run_failure', 'failed', '"just a string"', 'null', 'boom');
+"""
+
+
+@pytest.fixture
+def spec_database():
+    """A scratch database built from the spec's SQL, as Supabase holds it before the deploy."""
+    with scratch_database("adopt") as dbname:
+        build_spec_schema(dbname)
+        yield dbname
+
+
+def migrate(dbname: str) -> subprocess.CompletedProcess:
+    """`manage.py migrate` as the deploy runs it: a separate process, its own DATABASE_URL."""
+    return manage("migrate", "--no-input", DATABASE_URL=database_url(dbname))
+
+
+def all_rows(dbname: str) -> dict:
+    with connect(dbname) as conn:
+        return {
+            table: conn.execute(f"SELECT to_jsonb(t) FROM {table} t ORDER BY {pk}").fetchall()
+            for table, pk in PRIMARY_KEYS.items()
+        }
+
+
+@pytest.mark.django_db
+def test_migrate_adopts_a_spec_built_database_with_rows(spec_database):
+    with connect(spec_database) as conn:
+        conn.execute(ROWS)
+    before = all_rows(spec_database)
+    assert {table: len(rows) for table, rows in before.items()} == {
+        "lynx_drafts": 3,
+        "lynx_executions": 4,
+        "settlement_intents": 3,
+        "lynx_audit_events": 4,
+    }
+
+    result = migrate(spec_database)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert all_rows(spec_database) == before
+
+    with connect(spec_database) as conn, conn.cursor() as cursor:
+        adopted = schema_snapshot(cursor)
+    with connection.cursor() as cursor:
+        fresh = schema_snapshot(cursor)
+    assert_same_schema(fresh, adopted, ("fresh", "adopted"))
+
+    again = migrate(spec_database)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No migrations to apply." in again.stdout
+
+
+def test_migrate_refuses_blank_tenants_by_name_and_keeps_the_row(spec_database):
+    """The hardening cannot hold on such a row; the operator must see which table to fix."""
+    with connect(spec_database) as conn:
+        conn.execute(
+            "INSERT INTO lynx_audit_events (run_id, tenant_id, event_type) "
+            "VALUES ('run-1', '', 'run_start')"
+        )
+
+    result = migrate(spec_database)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert (
+        "lynx_audit_events holds 1 rows with an empty tenant_id; "
+        "give them their tenant before migrating." in result.stderr
+    )
+    with connect(spec_database) as conn:
+        assert conn.execute("SELECT run_id, tenant_id FROM lynx_audit_events").fetchall() == [
+            ("run-1", "")
+        ]
+        # Following the message's advice lets the interrupted migrate finish.
+        conn.execute("UPDATE lynx_audit_events SET tenant_id = 'tenant-a'")
+    resumed = migrate(spec_database)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr

@@ -1,0 +1,112 @@
+"""The migrations build exactly the spec's SQL (design §2), compared catalog to catalog.
+
+The only allowed difference is the documented hardening: one
+`<table>_tenant_id_not_blank` CHECK per table, on the migrated side only.
+"""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from tests.catalog import (
+    SPEC_TABLES,
+    assert_same_schema,
+    build_spec_schema,
+    connect,
+    schema_snapshot,
+    scratch_database,
+)
+
+HARDENING_CHECK = {"type": "c", "definition": "CHECK ((NOT (tenant_id = ''::text)))"}
+
+
+@pytest.fixture(scope="module")
+def spec_snapshot() -> dict:
+    """The catalog of a database built by the spec's SQL alone."""
+    with scratch_database("spec") as dbname:
+        build_spec_schema(dbname)
+        with connect(dbname) as conn, conn.cursor() as cursor:
+            return schema_snapshot(cursor)
+
+
+def migrated_snapshot() -> dict:
+    with connection.cursor() as cursor:
+        return schema_snapshot(cursor)
+
+
+def without_hardening(snapshot: dict) -> dict:
+    """The snapshot minus the tenant_id_not_blank checks, which must be there."""
+    stripped = {}
+    for table, catalog in snapshot.items():
+        constraints = dict(catalog["constraints"])
+        name = f"{table}_tenant_id_not_blank"
+        assert constraints.pop(name, None) == HARDENING_CHECK, f"{name} is missing or differs"
+        stripped[table] = {**catalog, "constraints": constraints}
+    return stripped
+
+
+def test_snapshot_sees_the_spec_schema(spec_snapshot):
+    """Guards the comparison: a snapshot that missed things would compare equal too."""
+    assert all(spec_snapshot.values()), "a spec table is missing"
+    executions = spec_snapshot["lynx_executions"]
+    assert len(executions["columns"]) == 13
+    assert executions["columns"]["result_payload"] == {
+        "position": 7,
+        "type": "jsonb",
+        "not_null": False,
+        "default": "'{}'::jsonb",
+    }
+    assert executions["constraints"]["lynx_executions_draft_id_fkey"] == {
+        "type": "f",
+        "definition": "FOREIGN KEY (draft_id) REFERENCES lynx_drafts(draft_id) ON DELETE CASCADE",
+    }
+    assert executions["indexes"]["idx_lynx_executions_draft_tool_unique"]["definition"] == (
+        "CREATE UNIQUE INDEX idx_lynx_executions_draft_tool_unique ON public.lynx_executions "
+        "USING btree (tenant_id, draft_id, tool_id) WHERE (status = 'succeeded'::text)"
+    )
+    assert spec_snapshot["lynx_drafts"]["columns"]["created_at"]["default"] == "now()"
+    # Every index the spec creates, plus the primary keys', and nothing else.
+    assert {table: len(catalog["indexes"]) for table, catalog in spec_snapshot.items()} == {
+        "lynx_drafts": 5,
+        "lynx_executions": 8,
+        "settlement_intents": 4,
+        "lynx_audit_events": 5,
+    }
+    for table, catalog in spec_snapshot.items():
+        assert catalog["row_security"] and not catalog["force_row_security"]
+        [policy] = catalog["policies"].values()
+        assert policy == {
+            "command": "*",
+            "permissive": True,
+            "roles": ["public"],
+            "using": "(tenant_id = current_setting('app.tenant_id'::text, true))",
+            "with_check": None,
+        }, table
+
+
+@pytest.mark.django_db
+def test_migrations_build_the_spec_schema_plus_hardening(spec_snapshot):
+    """Lynx AI writes these tables without Django: every catalog detail is the contract."""
+    assert_same_schema(spec_snapshot, without_hardening(migrated_snapshot()), ("spec", "migrated"))
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    """Models that drifted from the migrations would validate against another schema."""
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrations_unapply_and_reapply_to_the_same_schema():
+    """storage is AUTH_USER_MODEL's app, so `storage zero` unapplies admin too."""
+    before = migrated_snapshot()
+    try:
+        call_command("migrate", "storage", "zero", verbosity=0)
+        assert migrated_snapshot() == dict.fromkeys(SPEC_TABLES)
+    finally:
+        call_command("migrate", verbosity=0)
+    assert_same_schema(before, migrated_snapshot(), ("before", "reapplied"))
