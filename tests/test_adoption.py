@@ -140,3 +140,34 @@ def test_migrate_refuses_blank_tenants_by_name_and_keeps_the_row(spec_database):
         conn.execute("UPDATE lynx_audit_events SET tenant_id = 'tenant-a'")
     resumed = migrate(spec_database)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+
+
+@pytest.mark.django_db
+def test_migrate_repairs_a_hand_built_database_that_drifted_from_the_spec(spec_database):
+    """A missing index or a FK without ON DELETE CASCADE is added back, not adopted as is."""
+    with connect(spec_database) as conn:
+        conn.execute(
+            "DROP INDEX idx_lynx_audit_events_run_id; "
+            "ALTER TABLE lynx_executions DROP CONSTRAINT lynx_executions_draft_id_fkey; "
+            "ALTER TABLE lynx_executions ADD CONSTRAINT lynx_executions_draft_id_fkey "
+            "FOREIGN KEY (draft_id) REFERENCES lynx_drafts(draft_id)"
+        )
+    result = migrate(spec_database)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with connect(spec_database) as conn, conn.cursor() as cursor:
+        adopted = schema_snapshot(cursor)
+    with connection.cursor() as cursor:
+        fresh = schema_snapshot(cursor)
+    assert_same_schema(fresh, adopted, ("fresh", "adopted"))
+
+
+def test_migrate_refuses_a_table_whose_columns_differ(spec_database):
+    with connect(spec_database) as conn:
+        conn.execute("ALTER TABLE settlement_intents ALTER COLUMN metadata TYPE json")
+    result = migrate(spec_database)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert (
+        "Cannot adopt the existing table settlement_intents, it differs from the spec: "
+        "metadata: json (expected jsonb)" in result.stderr
+    )
