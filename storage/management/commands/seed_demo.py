@@ -1,0 +1,30 @@
+"""`manage.py seed_demo`: the demo data behind `make run` (storage.demo)."""
+
+import os
+from dataclasses import asdict
+
+from django.core.management.base import BaseCommand
+
+from storage.demo import USERNAMES, load_demo_data
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo tenants, users and rows; loading again changes nothing. "
+        "Runs across tenants as the connecting (owner) role on purpose: the RLS role "
+        "cannot insert into the spec tables."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--password",
+            default=os.environ.get("LYNX_DEMO_PASSWORD", "lynx-demo"),
+            help="Password of every demo user (default: $LYNX_DEMO_PASSWORD or lynx-demo).",
+        )
+
+    def handle(self, *args, password: str, **options) -> None:
+        summary = load_demo_data(password=password)
+        created = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in asdict(summary).items())
+        self.stdout.write(f"Demo data loaded; created {created}.")
+        self.stdout.write(f"Users: {', '.join(USERNAMES)}")
+        self.stdout.write(f"Password: {password}")
