@@ -28,12 +28,12 @@ def _database_from_url() -> dict:
         raise ImproperlyConfigured(
             "DATABASE_URL is not set (make run and make test set it for you)."
         )
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or postgresql:// URL.")
     try:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types here
         raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
-    if config.get("ENGINE") != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or postgresql:// URL.")
     if not config.get("NAME"):
         raise ImproperlyConfigured("DATABASE_URL names no database.")
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

@@ -20,6 +20,7 @@ def assert_one_line_error(result, expected: str) -> None:
     [
         ("", "error: DATABASE_URL is not set"),
         ("mysql://root@localhost/lynx", "error: DATABASE_URL must be a postgres://"),
+        ("nonsense", "error: DATABASE_URL must be a postgres://"),
         ("postgres://postgres@localhost:notaport/lynx", "error: DATABASE_URL is malformed:"),
         ("postgres://postgres@localhost:5432", "error: DATABASE_URL names no database."),
     ],
