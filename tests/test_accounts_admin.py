@@ -1,0 +1,55 @@
+"""Superusers manage tenants and users in the admin, through the RLS role's grants."""
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.db import connection, transaction
+
+from storage.models import Tenant, User
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_superuser_adds_a_tenant_and_assigns_a_user_to_it(client, make_user):
+    client.force_login(make_user("root", is_superuser=True))
+    response = client.post(
+        "/admin/storage/tenant/add/", {"tenant_id": "initech", "name": "Initech"}
+    )
+    assert response.status_code == 302, response.text
+    user = make_user("peter")
+    change = client.get(f"/admin/storage/user/{user.pk}/change/")
+    form = change.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data |= {"tenant": "initech", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"}
+    data.pop("last_login", None)
+    response = client.post(f"/admin/storage/user/{user.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert User.objects.get(pk=user.pk).tenant_id == "initech"
+    assert Tenant.objects.get(pk="initech").name == "Initech"
+    assert LogEntry.objects.filter(object_repr="peter").exists()
+
+
+def test_a_tenant_id_cannot_be_renamed_once_rows_may_carry_it(client, tenants, make_user):
+    client.force_login(make_user("root", is_superuser=True))
+    client.post("/admin/storage/tenant/acme/change/", {"tenant_id": "acme2", "name": "Acme Inc"})
+    assert list(Tenant.objects.filter(pk__startswith="acme").values_list("pk", "name")) == [
+        ("acme", "Acme Inc")
+    ]
+
+
+def test_the_spec_grants_to_service_role_apply_where_that_role_exists():
+    """Supabase has service_role; the migration grants it ALL there (rolled back here)."""
+    import importlib
+
+    migration = importlib.import_module("storage.migrations.0002_row_level_security")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT FROM pg_roles WHERE rolname = 'service_role'")
+        if cursor.fetchone() is None:
+            cursor.execute("CREATE ROLE service_role NOLOGIN")
+        cursor.execute(migration.SERVICE_ROLE_GRANTS)
+        cursor.execute(
+            "SELECT bool_and(has_table_privilege('service_role', t, 'SELECT, INSERT, UPDATE, "
+            "DELETE, TRUNCATE, REFERENCES, TRIGGER')) FROM unnest(%s::text[]) t",
+            [list(migration.POLICIES)],
+        )
+        assert cursor.fetchone() == (True,)
+        transaction.set_rollback(True)
