@@ -82,6 +82,22 @@ def migrate(dbname: str) -> subprocess.CompletedProcess:
     return manage("migrate", "--no-input", DATABASE_URL=database_url(dbname))
 
 
+def assert_migrate_refuses(dbname: str, message: str) -> None:
+    """The deploy stops with one readable line, not a traceback."""
+    result = migrate(dbname)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr
+
+
+def assert_schema_of_a_fresh_migrate(dbname: str) -> None:
+    with connect(dbname) as conn, conn.cursor() as cursor:
+        adopted = schema_snapshot(cursor)
+    with connection.cursor() as cursor:
+        fresh = schema_snapshot(cursor)
+    assert_same_schema(fresh, adopted, ("fresh", "adopted"))
+
+
 def all_rows(dbname: str) -> dict:
     with connect(dbname) as conn:
         return {
@@ -106,11 +122,7 @@ def test_migrate_adopts_a_spec_built_database_with_rows(spec_database):
     assert result.returncode == 0, result.stdout + result.stderr
     assert all_rows(spec_database) == before
 
-    with connect(spec_database) as conn, conn.cursor() as cursor:
-        adopted = schema_snapshot(cursor)
-    with connection.cursor() as cursor:
-        fresh = schema_snapshot(cursor)
-    assert_same_schema(fresh, adopted, ("fresh", "adopted"))
+    assert_schema_of_a_fresh_migrate(spec_database)
 
     again = migrate(spec_database)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -125,12 +137,10 @@ def test_migrate_refuses_blank_tenants_by_name_and_keeps_the_row(spec_database):
             "VALUES ('run-1', '', 'run_start')"
         )
 
-    result = migrate(spec_database)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert (
+    assert_migrate_refuses(
+        spec_database,
         "lynx_audit_events holds 1 rows with an empty tenant_id; "
-        "give them their tenant before migrating." in result.stderr
+        "give them their tenant before migrating.",
     )
     with connect(spec_database) as conn:
         assert conn.execute("SELECT run_id, tenant_id FROM lynx_audit_events").fetchall() == [
@@ -154,20 +164,14 @@ def test_migrate_repairs_a_hand_built_database_that_drifted_from_the_spec(spec_d
         )
     result = migrate(spec_database)
     assert result.returncode == 0, result.stdout + result.stderr
-    with connect(spec_database) as conn, conn.cursor() as cursor:
-        adopted = schema_snapshot(cursor)
-    with connection.cursor() as cursor:
-        fresh = schema_snapshot(cursor)
-    assert_same_schema(fresh, adopted, ("fresh", "adopted"))
+    assert_schema_of_a_fresh_migrate(spec_database)
 
 
 def test_migrate_refuses_a_table_whose_columns_differ(spec_database):
     with connect(spec_database) as conn:
         conn.execute("ALTER TABLE settlement_intents ALTER COLUMN metadata TYPE json")
-    result = migrate(spec_database)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert (
+    assert_migrate_refuses(
+        spec_database,
         "Cannot adopt the existing table settlement_intents, it differs from the spec: "
-        "metadata: json (expected jsonb)" in result.stderr
+        "metadata: json (expected jsonb)",
     )
