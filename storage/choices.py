@@ -55,3 +55,8 @@ class EventType(models.TextChoices):
     RUN_FAILURE = "run_failure", "Run failure"
     TOOL_CALL = "tool_call", "Tool call"
     REFUSAL = "refusal", "Refusal"
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
