@@ -14,6 +14,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from storage.choices import Decision, DraftStatus, RiskLevel
@@ -154,6 +155,9 @@ def _record(user, decision: Decision, reason: str, decided: list[Outcome]) -> No
             reason=reason,
             from_status=outcome.draft.status,
             to_status=outcome.to_status,
+            # The time of the decision, not of the transaction's start (NOW()): after the
+            # row lock, so that the trail's order is the order decisions were made in.
+            created_at=Now(),
         )
         for outcome in decided
     )
