@@ -116,10 +116,13 @@ def reviewers(tenants, groups, make_user) -> dict[str, User]:
 
 
 def make_review(draft: Draft, reviewer: User, **fields) -> DraftReview:
-    values = {"decision": Decision.APPROVE, "from_status": draft.status, "to_status": draft.status}
-    return DraftReview.objects.create(
-        tenant_id=draft.tenant_id, draft=draft, reviewer=reviewer, **(values | fields)
-    )
+    values = {
+        "tenant_id": draft.tenant_id,
+        "decision": Decision.APPROVE,
+        "from_status": draft.status,
+        "to_status": draft.status,
+    }
+    return DraftReview.objects.create(draft=draft, reviewer=reviewer, **(values | fields))
 
 
 @pytest.fixture
