@@ -47,7 +47,7 @@ class DraftStatusFilter(admin.SimpleListFilter):
 class AwaitingMeFilter(admin.SimpleListFilter):
     """Submitted drafts waiting for my decision (selectors.awaiting_review says exactly which)."""
 
-    title = "awaiting"
+    title = "my queue"
     parameter_name = "awaiting"
 
     def lookups(self, request, model_admin):
