@@ -66,6 +66,15 @@ def refusal(*, user, draft: Draft, reviews: list[DraftReview]) -> str:
     return ""
 
 
+def _status_refusal(draft: Draft, reviews: list[DraftReview]) -> str:
+    status = draft.get_status_display().lower()
+    last = next((review for review in reviews if review.to_status == draft.status), None)
+    if last is None:
+        return f"it is {status}; only submitted drafts can be decided"
+    when = timezone.localtime(last.created_at)
+    return f"already {status} by {last.reviewer.username} at {when:%Y-%m-%d %H:%M %Z}"
+
+
 def may_decide(*, user, draft: Draft) -> bool:
     """Whether to offer `user` the Approve and Reject buttons on this draft."""
     if not user.has_perm(REVIEW_PERMISSION):
@@ -173,16 +182,3 @@ def _record(user, decision: Decision, reason: str, decided: list[Outcome]) -> No
         LogEntry.objects.log_actions(
             user_id=user.pk, queryset=drafts, action_flag=CHANGE, change_message=message
         )
-
-
-def decided_at(review: DraftReview) -> str:
-    """A decision's time as the trail and messages show it."""
-    return f"{timezone.localtime(review.created_at):%Y-%m-%d %H:%M %Z}"
-
-
-def _status_refusal(draft: Draft, reviews: list[DraftReview]) -> str:
-    status = draft.get_status_display().lower()
-    last = next((review for review in reviews if review.to_status == draft.status), None)
-    if last is None:
-        return f"it is {status}; only submitted drafts can be decided"
-    return f"already {status} by {last.reviewer.username} at {decided_at(last)}"

@@ -289,3 +289,12 @@ def test_the_decision_trail_list_filters_by_reviewer_decision_and_date(client, r
     html = client.get(TRAIL).text
     assert "globex-reviewer" not in html  # the reviewer filter lists this tenant's users only
     assert client.get(TRAIL + "add/").status_code == 403
+
+
+def test_each_decision_is_in_the_drafts_admin_history(as_reviewer):
+    draft = make_draft("acme", risk_level=RiskLevel.HIGH)
+    confirm(as_reviewer, [draft], "approve", post="yes")
+    history = as_reviewer.get(f"{QUEUE}{draft.pk}/history/")
+    assert history.status_code == 200
+    assert "Approve: stays submitted with 1/2 approvals." in history.text
+    assert "acme-reviewer" in history.text
