@@ -114,6 +114,8 @@ def test_search_finds_exact_ids_request_ids_and_creators_only(as_reviewer):
     assert search("lynx-agent-7") == [draft.pk]
     assert search("req-4") == []
     assert search("Quarterly") == []  # no scans of the payload
+    approved = make_draft("acme", status=DraftStatus.APPROVED, request_id="req-done")
+    assert shown(as_reviewer.get(QUEUE, {"q": "req-done"})) == [approved.pk]  # any status
 
 
 def test_a_malformed_draft_id_gives_an_empty_result_and_a_message(as_reviewer):

@@ -62,14 +62,14 @@ class DraftAdmin(TenantRowsAdmin):
             return queryset.none(), False
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = [(None, {"fields": ["draft_id", *COLUMNS]})]
-        if (
-            obj is not None
-            and obj.draft_type == DraftType.VPM_PAYMENT
-            and payment_facts(obj.payload)
-        ):
+        fieldsets = [
+            (None, {"fields": ["draft_id", *COLUMNS]}),
+            ("Content", {"fields": ["payload_json", "source_context_json"]}),
+        ]
+        is_payment = obj is not None and obj.draft_type == DraftType.VPM_PAYMENT
+        if is_payment and payment_facts(obj.payload):  # what a reviewer checks first
             fieldsets.insert(0, ("Payment", {"fields": ["payment"]}))
-        return [*fieldsets, ("Content", {"fields": ["payload_json", "source_context_json"]})]
+        return fieldsets
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["may_decide"] = obj is not None and services.may_decide(

@@ -3,6 +3,7 @@
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.utils import timezone
 
 from storage import selectors
@@ -11,7 +12,10 @@ from storage.roles import REVIEW_PERMISSION
 
 
 class DraftStatusFilter(admin.SimpleListFilter):
-    """Status, where reviewers land on Submitted (their queue) and everyone else on All."""
+    """Status, where reviewers land on Submitted (their queue) and everyone else on All.
+
+    A search looks in every status unless one is chosen: an exact id should be found.
+    """
 
     title = "status"
     parameter_name = "status"
@@ -20,8 +24,8 @@ class DraftStatusFilter(admin.SimpleListFilter):
     @classmethod
     def shown(cls, request) -> str:
         """The status the list shows for this request (ALL for every status)."""
-        default = DraftStatus.SUBMITTED if request.user.has_perm(REVIEW_PERMISSION) else cls.ALL
-        return request.GET.get(cls.parameter_name) or default
+        queue = request.user.has_perm(REVIEW_PERMISSION) and not request.GET.get(SEARCH_VAR)
+        return request.GET.get(cls.parameter_name) or (DraftStatus.SUBMITTED if queue else cls.ALL)
 
     def lookups(self, request, model_admin):
         return [(self.ALL, "All"), *DraftStatus.choices]
