@@ -83,6 +83,17 @@ def test_the_deploy_check_covers_the_trail_table():
     assert errors == [("storage.E003", "Row level security is disabled on lynx_draft_reviews.")]
 
 
+def test_the_check_waits_for_the_migration_that_secures_the_trail_table():
+    """`migrate` runs the checks first: a database not yet upgraded must not be refused."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE lynx_draft_reviews DISABLE ROW LEVEL SECURITY")
+            cursor.execute("DELETE FROM django_migrations WHERE app = 'storage' AND name >= '0006'")
+        errors = check_row_level_security()
+        transaction.set_rollback(True)
+    assert errors == []
+
+
 def test_the_group_migration_makes_exactly_the_groups_permissions(db):
     Group.objects.filter(name__in=GROUP_PERMISSIONS).delete()
     migration = importlib.import_module("storage.migrations.0007_reviewer_groups")

@@ -1,5 +1,9 @@
 """The reviewer workflow's rules, through the one service that decides (storage/services.py)."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -160,3 +164,14 @@ def test_may_decide_offers_the_buttons_only_when_a_decision_is_possible(reviewer
     make_review(draft, reviewer)
     assert not services.may_decide(user=reviewer, draft=draft)
     assert services.may_decide(user=reviewers["acme-reviewer2"], draft=draft)
+
+
+def test_a_high_risk_approval_count_below_one_is_refused_at_start():
+    env = os.environ | {"LYNX_HIGH_RISK_APPROVALS": "0", "SECRET_KEY": "x"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import lynxportal.settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert "LYNX_HIGH_RISK_APPROVALS must be 1 or more." in result.stderr
