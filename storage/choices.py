@@ -57,6 +57,7 @@ class EventType(models.TextChoices):
     REFUSAL = "refusal", "Refusal"
 
 
+# The portal's own table (lynx_draft_reviews), not the spec's.
 class Decision(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
