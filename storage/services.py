@@ -54,7 +54,7 @@ def required_approvals(draft: Draft) -> int:
     return settings.LYNX_HIGH_RISK_APPROVALS if draft.risk_level == RiskLevel.HIGH else 1
 
 
-def refusal(*, user, draft: Draft, reviews: list[DraftReview]) -> str:
+def _refusal(*, user, draft: Draft, reviews: list[DraftReview]) -> str:
     """Why `user` may not decide on `draft` now, or "" if they may; `reviews` newest first."""
     if draft.status != DraftStatus.SUBMITTED:
         return _status_refusal(draft, reviews)
@@ -79,7 +79,7 @@ def may_decide(*, user, draft: Draft) -> bool:
     """Whether to offer `user` the Approve and Reject buttons on this draft."""
     if not user.has_perm(REVIEW_PERMISSION):
         return False
-    return not refusal(user=user, draft=draft, reviews=reviews_by_draft([draft])[draft.pk])
+    return not _refusal(user=user, draft=draft, reviews=reviews_by_draft([draft])[draft.pk])
 
 
 def preview_decisions(
@@ -142,7 +142,7 @@ def _outcomes(user, drafts: list[Draft], decision: Decision) -> list[Outcome]:
 def _outcome(user, draft: Draft, reviews: list[DraftReview], decision: Decision) -> Outcome:
     approvals = sum(review.decision == Decision.APPROVE for review in reviews)
     required = required_approvals(draft)
-    if skipped_because := refusal(user=user, draft=draft, reviews=reviews):
+    if skipped_because := _refusal(user=user, draft=draft, reviews=reviews):
         return Outcome(draft, skipped_because, approvals=approvals, required=required)
     if decision == Decision.REJECT:
         return Outcome(
