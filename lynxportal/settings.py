@@ -143,3 +143,8 @@ LOGGING = {
 # The spec's index names are longer than the 30 characters Django allows for
 # Oracle's sake; PostgreSQL allows 63, and the names are law.
 SILENCED_SYSTEM_CHECKS = ["models.E034"]
+
+# Distinct approvals a high-risk draft needs before it is approved (others need one).
+LYNX_HIGH_RISK_APPROVALS = env.int("LYNX_HIGH_RISK_APPROVALS", default=2)
+if LYNX_HIGH_RISK_APPROVALS < 1:
+    raise ImproperlyConfigured("LYNX_HIGH_RISK_APPROVALS must be 1 or more.")

@@ -55,3 +55,9 @@ class EventType(models.TextChoices):
     RUN_FAILURE = "run_failure", "Run failure"
     TOOL_CALL = "tool_call", "Tool call"
     REFUSAL = "refusal", "Refusal"
+
+
+# The portal's own table (lynx_draft_reviews), not the spec's.
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"

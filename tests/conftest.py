@@ -5,12 +5,28 @@ what a tenant may see is then read through `tenant_context()` or a request.
 """
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 
-from storage.choices import DraftStatus, DraftType, EventType, ExecutionStatus, RiskLevel
-from storage.models import AuditEvent, Draft, Execution, SettlementIntent, Tenant, User
+from storage.choices import (
+    Decision,
+    DraftStatus,
+    DraftType,
+    EventType,
+    ExecutionStatus,
+    RiskLevel,
+)
+from storage.models import (
+    AuditEvent,
+    Draft,
+    DraftReview,
+    Execution,
+    SettlementIntent,
+    Tenant,
+    User,
+)
+from storage.roles import AUDITORS, REVIEWERS, ensure_groups
 
-TENANT_TABLES = [Draft, Execution, SettlementIntent, AuditEvent]
+TENANT_TABLES = [Draft, Execution, SettlementIntent, AuditEvent, DraftReview]
 # Different counts per tenant, so that any leak changes what a tenant sees.
 ROW_COUNTS = {"acme": 3, "globex": 2}
 
@@ -25,18 +41,32 @@ def tenants(db) -> dict[str, Tenant]:
 
 @pytest.fixture
 def make_user(db):
-    def make(username: str, *, tenant: Tenant | None = None, perms: tuple[str, ...] = (), **extra):
+    def make(
+        username: str,
+        *,
+        tenant: Tenant | None = None,
+        perms: tuple[str, ...] = (),
+        groups: tuple[str, ...] = (),
+        **extra,
+    ):
         user = User.objects.create_user(
             username=username, password="pw", tenant=tenant, is_staff=True, **extra
         )
         for codename in perms:
             user.user_permissions.add(Permission.objects.get(codename=codename))
+        user.groups.add(*Group.objects.filter(name__in=groups))
         return user
 
     return make
 
 
-VIEW_ALL = ("view_draft", "view_execution", "view_settlementintent", "view_auditevent")
+VIEW_ALL = (
+    "view_draft",
+    "view_execution",
+    "view_settlementintent",
+    "view_auditevent",
+    "view_draftreview",
+)
 
 
 @pytest.fixture
@@ -66,11 +96,42 @@ def make_execution(draft: Draft, **fields) -> Execution:
 
 
 @pytest.fixture
+def groups(db) -> None:
+    """The portal's groups; made here too because flushing tests delete the migration's."""
+    ensure_groups(group_model=Group, permission_model=Permission)
+
+
+@pytest.fixture
+def reviewers(tenants, groups, make_user) -> dict[str, User]:
+    """The demo users of the reviewer workflow: two acme reviewers, an auditor, and globex's."""
+    acme, globex = tenants["acme"], tenants["globex"]
+    return {
+        "acme-reviewer": make_user(
+            "acme-reviewer", tenant=acme, groups=(REVIEWERS,), email="rev@acme.test"
+        ),
+        "acme-reviewer2": make_user("acme-reviewer2", tenant=acme, groups=(REVIEWERS,)),
+        "acme-auditor": make_user("acme-auditor", tenant=acme, groups=(AUDITORS,)),
+        "globex-reviewer": make_user("globex-reviewer", tenant=globex, groups=(REVIEWERS,)),
+    }
+
+
+def make_review(draft: Draft, reviewer: User, **fields) -> DraftReview:
+    values = {
+        "tenant_id": draft.tenant_id,
+        "decision": Decision.APPROVE,
+        "from_status": draft.status,
+        "to_status": draft.status,
+    }
+    return DraftReview.objects.create(draft=draft, reviewer=reviewer, **(values | fields))
+
+
+@pytest.fixture
 def rows(tenants) -> dict[str, dict[type, set]]:
     """ROW_COUNTS[tenant] rows of every tenant table per tenant, by model, as sets of pks."""
     made = {}
     for tenant_id, count in ROW_COUNTS.items():
         drafts = [make_draft(tenant_id) for _ in range(count)]
+        past_reviewer = User.objects.create_user(f"{tenant_id}-past-reviewer", tenant_id=tenant_id)
         made[tenant_id] = {
             Draft: {d.pk for d in drafts},
             Execution: {make_execution(d, status=ExecutionStatus.FAILED).pk for d in drafts},
@@ -86,5 +147,6 @@ def rows(tenants) -> dict[str, dict[type, set]]:
                 ).pk
                 for _ in range(count)
             },
+            DraftReview: {make_review(d, past_reviewer).pk for d in drafts},
         }
     return made

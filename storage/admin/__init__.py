@@ -2,7 +2,14 @@
 
 from django.contrib import admin
 
-from storage.admin import accounts, audit_events, drafts, executions, settlements  # noqa: F401
+from storage.admin import (  # noqa: F401
+    accounts,
+    audit_events,
+    draft_reviews,
+    drafts,
+    executions,
+    settlements,
+)
 
 admin.site.site_header = "Lynx Portal"
 admin.site.site_title = "Lynx Portal"

@@ -1,0 +1,177 @@
+"""The reviewer workflow's rules, through the one service that decides (storage/services.py)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from storage import services
+from storage.choices import Decision, DraftStatus, RiskLevel
+from storage.models import Draft, DraftReview
+from tests.conftest import make_draft, make_review
+
+pytestmark = pytest.mark.django_db
+
+APPROVE, REJECT = Decision.APPROVE, Decision.REJECT
+
+
+def decide(user, drafts, decision=APPROVE, reason="") -> dict[str, str]:
+    """Decide, then say what became of each draft, keyed by its status now."""
+    outcomes = services.decide_drafts(
+        user=user, draft_ids=[d.pk for d in drafts], decision=decision, reason=reason
+    )
+    return {str(o.draft.pk): o.effect for o in outcomes}
+
+
+def status_of(draft) -> str:
+    return Draft.objects.get(pk=draft.pk).status
+
+
+def test_one_approval_approves_a_low_risk_draft_and_leaves_a_trail(reviewers):
+    reviewer = reviewers["acme-reviewer"]
+    draft = make_draft("acme")
+    assert decide(reviewer, [draft], reason=" looks right ") == {str(draft.pk): "approved"}
+    assert status_of(draft) == DraftStatus.APPROVED
+    review = DraftReview.objects.get()
+    assert (review.tenant_id, review.reviewer, review.decision, review.reason) == (
+        "acme",
+        reviewer,
+        APPROVE,
+        "looks right",
+    )
+    assert (review.from_status, review.to_status) == ("submitted", "approved")
+    log = LogEntry.objects.get()
+    assert (log.user, log.object_id, log.action_flag) == (reviewer, str(draft.pk), CHANGE)
+    assert log.get_change_message() == "Approve: approved."
+
+
+def test_dual_control_needs_two_distinct_reviewers_for_high_risk(reviewers):
+    first, second = reviewers["acme-reviewer"], reviewers["acme-reviewer2"]
+    draft = make_draft("acme", risk_level=RiskLevel.HIGH)
+    assert decide(first, [draft]) == {str(draft.pk): "stays submitted with 1/2 approvals"}
+    assert status_of(draft) == DraftStatus.SUBMITTED
+    again = decide(first, [draft])
+    assert again == {str(draft.pk): "skipped: you already approved this draft"}
+    assert DraftReview.objects.count() == 1
+    assert decide(second, [draft]) == {str(draft.pk): "approved"}
+    assert status_of(draft) == DraftStatus.APPROVED
+
+
+def test_the_number_of_high_risk_approvals_is_a_setting(reviewers, make_user, tenants, settings):
+    settings.LYNX_HIGH_RISK_APPROVALS = 3
+    draft = make_draft("acme", risk_level=RiskLevel.HIGH)
+    medium = make_draft("acme", risk_level=RiskLevel.MEDIUM)
+    assert decide(reviewers["acme-reviewer"], [draft, medium]) == {
+        str(draft.pk): "stays submitted with 1/3 approvals",
+        str(medium.pk): "approved",
+    }
+    assert decide(reviewers["acme-reviewer2"], [draft]) == {
+        str(draft.pk): "stays submitted with 2/3 approvals"
+    }
+
+
+def test_one_rejection_rejects_at_once_even_after_an_approval(reviewers):
+    draft = make_draft("acme", risk_level=RiskLevel.HIGH)
+    decide(reviewers["acme-reviewer"], [draft])
+    assert decide(reviewers["acme-reviewer2"], [draft], REJECT, "payee unknown") == {
+        str(draft.pk): "rejected"
+    }
+    assert status_of(draft) == DraftStatus.REJECTED
+    assert DraftReview.objects.filter(decision=REJECT).get().reason == "payee unknown"
+
+
+@pytest.mark.parametrize("reason", ["", "   \n"])
+def test_a_rejection_without_reason_changes_nothing(reviewers, reason):
+    draft = make_draft("acme")
+    with pytest.raises(ValidationError) as error:
+        decide(reviewers["acme-reviewer"], [draft], REJECT, reason)
+    assert error.value.messages == ["Give a reason for the rejection."]
+    assert status_of(draft) == DraftStatus.SUBMITTED
+    assert not DraftReview.objects.exists()
+    assert not LogEntry.objects.exists()
+
+
+@pytest.mark.parametrize("created_by", ["acme-reviewer", "ACME-Reviewer", "Rev@Acme.test"])
+def test_maker_is_never_checker_by_username_or_email_in_any_case(reviewers, created_by):
+    draft = make_draft("acme", created_by=created_by)
+    assert decide(reviewers["acme-reviewer"], [draft]) == {
+        str(draft.pk): "skipped: you created this draft"
+    }
+    assert status_of(draft) == DraftStatus.SUBMITTED
+    assert not DraftReview.objects.exists()
+
+
+def test_only_submitted_drafts_change_and_the_others_say_why(reviewers):
+    reviewer = reviewers["acme-reviewer"]
+    decided = make_draft("acme")
+    decide(reviewer, [decided])
+    review = DraftReview.objects.get()
+    stamp = f"{review.created_at:%Y-%m-%d %H:%M} UTC"
+    fresh = make_draft("acme")
+    untouched = make_draft("acme", status=DraftStatus.DRAFT)
+    outcome = decide(reviewers["acme-reviewer2"], [decided, fresh, untouched], REJECT, "no")
+    assert outcome == {
+        str(decided.pk): f"skipped: already approved by acme-reviewer at {stamp}",
+        str(fresh.pk): "rejected",
+        str(untouched.pk): "skipped: it is draft; only submitted drafts can be decided",
+    }
+    assert [status_of(d) for d in (decided, fresh, untouched)] == ["approved", "rejected", "draft"]
+
+
+def test_users_outside_reviewers_are_refused_and_nothing_changes(reviewers):
+    draft = make_draft("acme")
+    with pytest.raises(PermissionDenied):
+        decide(reviewers["acme-auditor"], [draft])
+    with pytest.raises(PermissionDenied):
+        services.preview_decisions(
+            user=reviewers["acme-auditor"], draft_ids=[draft.pk], decision=APPROVE
+        )
+    assert status_of(draft) == DraftStatus.SUBMITTED
+    assert not DraftReview.objects.exists()
+
+
+def test_another_tenants_and_malformed_ids_are_ignored(reviewers):
+    globex_draft = make_draft("globex")
+    assert decide(reviewers["acme-reviewer"], [globex_draft]) == {}
+    outcomes = services.decide_drafts(
+        user=reviewers["acme-reviewer"], draft_ids=["not-a-uuid", ""], decision=APPROVE
+    )
+    assert outcomes == []
+    assert status_of(globex_draft) == DraftStatus.SUBMITTED
+
+
+def test_the_preview_tells_what_deciding_would_do_and_writes_nothing(reviewers):
+    high = make_draft("acme", risk_level=RiskLevel.HIGH)
+    own = make_draft("acme", created_by="acme-reviewer")
+    previews = services.preview_decisions(
+        user=reviewers["acme-reviewer"], draft_ids=[high.pk, own.pk], decision=APPROVE
+    )
+    assert {str(p.draft.pk): p.effect for p in previews} == {
+        str(high.pk): "stays submitted with 1/2 approvals",
+        str(own.pk): "skipped: you created this draft",
+    }
+    assert not DraftReview.objects.exists()
+
+
+def test_may_decide_offers_the_buttons_only_when_a_decision_is_possible(reviewers):
+    reviewer = reviewers["acme-reviewer"]
+    draft = make_draft("acme", risk_level=RiskLevel.HIGH)
+    assert services.may_decide(user=reviewer, draft=draft)
+    assert not services.may_decide(user=reviewers["acme-auditor"], draft=draft)
+    make_review(draft, reviewer)
+    assert not services.may_decide(user=reviewer, draft=draft)
+    assert services.may_decide(user=reviewers["acme-reviewer2"], draft=draft)
+
+
+def test_a_high_risk_approval_count_below_one_is_refused_at_start():
+    env = os.environ | {"LYNX_HIGH_RISK_APPROVALS": "0", "SECRET_KEY": "x"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import lynxportal.settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert "LYNX_HIGH_RISK_APPROVALS must be 1 or more." in result.stderr
