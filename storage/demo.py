@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.models import Group, Permission
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -37,11 +38,19 @@ from storage.choices import (
     SettlementStatus,
 )
 from storage.models import AuditEvent, Draft, Execution, SettlementIntent, Tenant, User
+from storage.roles import AUDITORS, REVIEWERS, ensure_groups
 
 NAMESPACE = uuid.UUID("0c6f5a52-8d1e-4a7b-9a53-3f0e1b7c2d94")
 SEED = "lynx-portal-demo"
 TENANTS = {"acme": "Acme Corp", "globex": "Globex"}
 ROLES = ("reviewer", "reviewer2", "auditor", "operator")
+# The groups each demo role's users are in (storage/roles.py defines what they may do).
+ROLE_GROUPS = {
+    "reviewer": [REVIEWERS],
+    "reviewer2": [REVIEWERS],
+    "auditor": [AUDITORS],
+    "operator": [],
+}
 ADMIN = "admin"
 USERNAMES = (*(f"{tenant}-{role}" for tenant in TENANTS for role in ROLES), ADMIN)
 LYNX_AGENT = "lynx-agent"
@@ -191,11 +200,15 @@ def _insert(model: type[models.Model], rows: list[models.Model]) -> int:
 
 
 def _ensure_users(password: str) -> int:
-    """Create or repair the demo users, saving only what differs; return how many were new.
+    """Create or repair the demo users and their groups, saving only what differs.
+
+    Returns how many users were new.
 
     Password hashing is slow on purpose, so the password is hashed once (the demo users share
     the hash) and each distinct stored hash is checked once: a second load costs one check.
     """
+    ensure_groups(group_model=Group, permission_model=Permission)
+    groups = {group.name: group for group in Group.objects.all()}
     matches = functools.cache(lambda encoded: check_password(password, encoded))
     hashed = functools.cache(lambda: make_password(password))
     created = 0
@@ -219,6 +232,8 @@ def _ensure_users(password: str) -> int:
             created += 1
         elif changed:
             user.save(update_fields=changed)
+        role = username.partition("-")[2]
+        user.groups.add(*(groups[name] for name in ROLE_GROUPS.get(role, [])))
     return created
 
 

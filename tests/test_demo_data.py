@@ -6,7 +6,6 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min
@@ -80,7 +79,15 @@ def test_tenants_and_users(loads):
         assert user.email == f"{user.username}@example.com"
         assert user.is_superuser == (user.username == "admin")
         assert user.tenant_id == (None if user.is_superuser else user.username.split("-")[0])
-    assert not Group.objects.exists()  # groups come with permissions, later
+    groups = {
+        user.username: sorted(user.groups.values_list("name", flat=True)) for user in users.values()
+    }
+    assert groups == {
+        **{f"{t}-{role}": ["Reviewers"] for t in TENANTS for role in ("reviewer", "reviewer2")},
+        **{f"{t}-auditor": ["Auditors"] for t in TENANTS},
+        **{f"{t}-operator": [] for t in TENANTS},
+        "admin": [],
+    }
 
 
 @pytest.mark.parametrize("tenant", TENANTS)
