@@ -19,9 +19,13 @@ TENANT_POLICIES = {
     "lynx_executions": "Tenant isolation for executions",
     "settlement_intents": "Tenant isolation for settlement intents",
     "lynx_audit_events": "Tenant isolation for audit events",
+    "lynx_audit_events_archive": "Tenant isolation for archived audit events",
+}
+# The migration that gives each table its policy: before it is applied, nothing to check.
+POLICY_MIGRATIONS = dict.fromkeys(TENANT_POLICIES, ("storage", "0002_row_level_security")) | {
+    "lynx_audit_events_archive": ("storage", "0012_audit_events_archive")
 }
 POLICY_QUAL = "(tenant_id = current_setting('app.tenant_id'::text, true))"
-RLS_MIGRATION = ("storage", "0002_row_level_security")
 ROLE_MIGRATION = ("storage", "0004_rls_role")
 
 
@@ -33,14 +37,15 @@ def check_row_level_security(app_configs=None, **kwargs) -> list[Error]:
     errors = []
     # Until `migrate` has built them, there is nothing to check.
     with connection.cursor() as cursor:
-        if RLS_MIGRATION in applied:
-            errors += _table_errors(cursor)
+        policed = {t: p for t, p in TENANT_POLICIES.items() if POLICY_MIGRATIONS[t] in applied}
+        if policed:
+            errors += _table_errors(cursor, policed)
         if ROLE_MIGRATION in applied:
             errors += _role_errors(cursor)
     return errors
 
 
-def _table_errors(cursor) -> list[Error]:
+def _table_errors(cursor, policies: dict[str, str]) -> list[Error]:
     cursor.execute(
         """
         SELECT c.relname, c.relrowsecurity, p.polname IS NOT NULL,
@@ -50,11 +55,11 @@ def _table_errors(cursor) -> list[Error]:
         LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname = (%s::jsonb ->> c.relname)
         WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest(%s::text[]) t)
         """,
-        [POLICY_QUAL, json.dumps(TENANT_POLICIES), list(TENANT_POLICIES)],
+        [POLICY_QUAL, json.dumps(policies), list(policies)],
     )
     found = {name: (rls, has_policy, exact) for name, rls, has_policy, exact in cursor}
     errors = []
-    for table, policy in TENANT_POLICIES.items():
+    for table, policy in policies.items():
         rls, has_policy, exact = found.get(table, (False, False, False))
         if table not in found:
             errors.append(Error(f"Table {table} is missing.", id="storage.E002"))

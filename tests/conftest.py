@@ -5,12 +5,21 @@ what a tenant may see is then read through `tenant_context()` or a request.
 """
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 
 from storage.choices import DraftStatus, DraftType, EventType, ExecutionStatus, RiskLevel
-from storage.models import AuditEvent, Draft, Execution, SettlementIntent, Tenant, User
+from storage.groups import ensure_groups
+from storage.models import (
+    ArchivedAuditEvent,
+    AuditEvent,
+    Draft,
+    Execution,
+    SettlementIntent,
+    Tenant,
+    User,
+)
 
-TENANT_TABLES = [Draft, Execution, SettlementIntent, AuditEvent]
+TENANT_TABLES = [Draft, Execution, SettlementIntent, AuditEvent, ArchivedAuditEvent]
 # Different counts per tenant, so that any leak changes what a tenant sees.
 ROW_COUNTS = {"acme": 3, "globex": 2}
 
@@ -25,18 +34,34 @@ def tenants(db) -> dict[str, Tenant]:
 
 @pytest.fixture
 def make_user(db):
-    def make(username: str, *, tenant: Tenant | None = None, perms: tuple[str, ...] = (), **extra):
+    def make(
+        username: str,
+        *,
+        tenant: Tenant | None = None,
+        perms: tuple[str, ...] = (),
+        groups: tuple[str, ...] = (),
+        **extra,
+    ):
         user = User.objects.create_user(
             username=username, password="pw", tenant=tenant, is_staff=True, **extra
         )
         for codename in perms:
             user.user_permissions.add(Permission.objects.get(codename=codename))
+        if groups:
+            ensure_groups()  # transaction=True tests flush the groups the migration made
+            user.groups.add(*Group.objects.filter(name__in=groups))
         return user
 
     return make
 
 
-VIEW_ALL = ("view_draft", "view_execution", "view_settlementintent", "view_auditevent")
+VIEW_ALL = (
+    "view_draft",
+    "view_execution",
+    "view_settlementintent",
+    "view_auditevent",
+    "view_archivedauditevent",
+)
 
 
 @pytest.fixture
@@ -80,11 +105,16 @@ def rows(tenants) -> dict[str, dict[type, set]]:
                 ).pk
                 for i in range(count)
             },
-            AuditEvent: {
-                AuditEvent.objects.create(
-                    run_id=f"run-{tenant_id}", tenant_id=tenant_id, event_type=EventType.RUN_START
-                ).pk
-                for _ in range(count)
+            **{
+                model: {
+                    model.objects.create(
+                        run_id=f"run-{tenant_id}",
+                        tenant_id=tenant_id,
+                        event_type=EventType.RUN_START,
+                    ).pk
+                    for _ in range(count)
+                }
+                for model in (AuditEvent, ArchivedAuditEvent)
             },
         }
     return made

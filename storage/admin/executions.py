@@ -1,8 +1,12 @@
 """Executions: evidence of what Lynx AI ran, read-only for everyone."""
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
+from storage import selectors
 from storage.admin.base import TenantRowsAdmin, short_id
+from storage.admin.display import admin_link, duration, pretty_json, run_link, status_badge
+from storage.admin.filters import DateRangeFilter, ExactValueFilter
 from storage.models import Execution
 
 
@@ -10,12 +14,64 @@ from storage.models import Execution
 class ExecutionAdmin(TenantRowsAdmin):
     list_display = [
         short_id,
+        status_badge,
         "tool_id",
-        "status",
-        "draft_id",
+        "draft_link",
         "actor_id",
         "created_at",
         "completed_at",
+        "took",
         "request_id",
     ]
-    list_filter = ["status"]
+    list_filter = [
+        "status",
+        ("tool_id", ExactValueFilter),
+        ("created_at", DateRangeFilter),
+    ]
+    search_fields = ["=execution_id", "=draft_id", "=request_id"]
+    search_help_text = "An exact execution id, draft id or request id."
+    fields = [
+        "execution_id",
+        status_badge,
+        "tool_id",
+        "draft_link",
+        "actor_id",
+        "created_at",
+        "completed_at",
+        "took",
+        "request_id",
+        "runs",
+        "error_message",
+        "result",
+        "rollback",
+        "source",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="draft", ordering="draft_id")
+    def draft_link(self, obj: Execution):
+        # From the column alone: no join, no query per row.
+        return admin_link("draft", obj.draft_id, str(obj.draft_id)[:8])
+
+    @admin.display(description="duration")
+    def took(self, obj: Execution) -> str:
+        return duration(obj.completed_at - obj.created_at if obj.completed_at else None)
+
+    @admin.display(description="audit runs")
+    def runs(self, obj: Execution):
+        runs = selectors.runs_of_execution(execution=obj)
+        if not runs:
+            return format_html('<span class="quiet">{}</span>', "no audit events recorded")
+        return format_html_join(", ", "{}", ((run_link(run),) for run in runs))
+
+    @admin.display(description="result payload")
+    def result(self, obj: Execution):
+        return pretty_json(obj.result_payload)
+
+    @admin.display(description="rollback instructions")
+    def rollback(self, obj: Execution):
+        return pretty_json(obj.rollback_instructions)
+
+    @admin.display(description="source context")
+    def source(self, obj: Execution):
+        return pretty_json(obj.source_context)
