@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString
 from storage.choices import ExecutionStatus
 from storage.selectors import DayCounts
 
-BAR, GAP, TOP, PLOT, LEFT = 40, 14, 24, 150, 8
+BAR, GAP, TOP, PLOT, LEFT = 28, 12, 24, 150, 8
 WIDTH_PER_DAY = BAR + GAP
 STACK_ORDER = ["succeeded", "started", "failed", "denied"]
 # Fills: a pattern per status (ids in PATTERNS below), plus a colour for those who see it.
@@ -124,7 +124,7 @@ def _segment(x, y, size, day, status, count, url) -> SafeString:
 
 def _legend(*, y: int) -> SafeString:
     items = (
-        (LEFT + i * 110, y, FILLS[status], LEFT + i * 110 + 20, y + 11, status.capitalize())
+        (LEFT + i * 100, y, FILLS[status], LEFT + i * 100 + 20, y + 11, status.capitalize())
         for i, status in enumerate(STACK_ORDER)
     )
     return format_html_join(

@@ -39,7 +39,7 @@ def dashboard_context(request) -> dict:
                     RiskLevel(risk).label,
                     data.awaiting_review[risk],
                     links.to("draft", **submitted, risk_level__exact=risk),
-                    alert=risk == RiskLevel.HIGH,
+                    alert=risk == RiskLevel.HIGH and data.awaiting_review[risk] > 0,
                 )
                 for risk in reversed(RiskLevel.values)
             ],
