@@ -7,7 +7,7 @@ from django.urls import path
 
 from storage import selectors
 from storage.admin.base import TenantRowsAdmin, short_id
-from storage.admin.display import pretty_json, run_link, status_badge
+from storage.admin.display import json_display, run_link, status_badge
 from storage.admin.filters import DateRangeFilter, ExactValueFilter
 from storage.models import ArchivedAuditEvent, AuditEvent
 
@@ -30,22 +30,14 @@ class AuditEventColumnsAdmin(TenantRowsAdmin):
         "run",
         "created_at",
         "error_message",
-        "input",
-        "output",
+        json_display("input_data", "input data"),
+        json_display("output_data", "output data"),
     ]
     readonly_fields = fields
 
     @admin.display(description="run", ordering="run_id")
     def run(self, obj):
         return run_link(obj.run_id)
-
-    @admin.display(description="input data")
-    def input(self, obj):
-        return pretty_json(obj.input_data)
-
-    @admin.display(description="output data")
-    def output(self, obj):
-        return pretty_json(obj.output_data)
 
 
 @admin.register(AuditEvent)

@@ -67,3 +67,13 @@ def run_link(run_id: str) -> SafeString:
 @admin.display(description="status", ordering="status")
 def status_badge(obj) -> SafeString:
     return badge(obj.status, obj.get_status_display() if obj.status else "")
+
+
+def json_display(attribute: str, description: str):
+    """A read-only admin field that shows a JSON column escaped and indented."""
+
+    def show(obj) -> SafeString:
+        return pretty_json(getattr(obj, attribute))
+
+    show.__name__ = f"{attribute}_json"
+    return admin.display(description=description)(show)

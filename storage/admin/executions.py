@@ -5,24 +5,25 @@ from django.utils.html import format_html, format_html_join
 
 from storage import selectors
 from storage.admin.base import TenantRowsAdmin, short_id
-from storage.admin.display import admin_link, duration, pretty_json, run_link, status_badge
+from storage.admin.display import admin_link, duration, json_display, run_link, status_badge
 from storage.admin.filters import DateRangeFilter, ExactValueFilter
 from storage.models import Execution
+
+COLUMNS = [
+    status_badge,
+    "tool_id",
+    "draft_link",
+    "actor_id",
+    "created_at",
+    "completed_at",
+    "took",
+    "request_id",
+]
 
 
 @admin.register(Execution)
 class ExecutionAdmin(TenantRowsAdmin):
-    list_display = [
-        short_id,
-        status_badge,
-        "tool_id",
-        "draft_link",
-        "actor_id",
-        "created_at",
-        "completed_at",
-        "took",
-        "request_id",
-    ]
+    list_display = [short_id, *COLUMNS]
     list_filter = [
         "status",
         ("tool_id", ExactValueFilter),
@@ -32,19 +33,12 @@ class ExecutionAdmin(TenantRowsAdmin):
     search_help_text = "An exact execution id, draft id or request id."
     fields = [
         "execution_id",
-        status_badge,
-        "tool_id",
-        "draft_link",
-        "actor_id",
-        "created_at",
-        "completed_at",
-        "took",
-        "request_id",
+        *COLUMNS,
         "runs",
         "error_message",
-        "result",
-        "rollback",
-        "source",
+        json_display("result_payload", "result payload"),
+        json_display("rollback_instructions", "rollback instructions"),
+        json_display("source_context", "source context"),
     ]
     readonly_fields = fields
 
@@ -63,15 +57,3 @@ class ExecutionAdmin(TenantRowsAdmin):
         if not runs:
             return format_html('<span class="quiet">{}</span>', "no audit events recorded")
         return format_html_join(", ", "{}", ((run_link(run),) for run in runs))
-
-    @admin.display(description="result payload")
-    def result(self, obj: Execution):
-        return pretty_json(obj.result_payload)
-
-    @admin.display(description="rollback instructions")
-    def rollback(self, obj: Execution):
-        return pretty_json(obj.rollback_instructions)
-
-    @admin.display(description="source context")
-    def source(self, obj: Execution):
-        return pretty_json(obj.source_context)

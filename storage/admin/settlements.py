@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 
 from storage import services
 from storage.admin.base import TenantRowsAdmin
-from storage.admin.display import badge, pretty_json
+from storage.admin.display import badge, json_display
 from storage.admin.filters import DateRangeFilter
 from storage.choices import SettlementStatus
 from storage.models import SettlementIntent
@@ -53,7 +53,14 @@ class SettlementIntentAdmin(TenantRowsAdmin):
     ]
     search_fields = ["=payment_id"]
     search_help_text = "An exact payment id."
-    fields = ["payment_id", "status", "provider", "created_at", "updated_at", "metadata_json"]
+    fields = [
+        "payment_id",
+        "status",
+        "provider",
+        "created_at",
+        "updated_at",
+        json_display("metadata", "metadata"),
+    ]
     readonly_fields = fields
     actions = list(ACTIONS.values())
 
@@ -68,10 +75,6 @@ class SettlementIntentAdmin(TenantRowsAdmin):
     def notes(self, obj: SettlementIntent) -> int:
         metadata = obj.metadata if isinstance(obj.metadata, dict) else {}
         return len(metadata.get("notes", []))
-
-    @admin.display(description="metadata")
-    def metadata_json(self, obj: SettlementIntent):
-        return pretty_json(obj.metadata)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and self.has_settle_permission(request):
