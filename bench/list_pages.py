@@ -58,10 +58,13 @@ def load(rows: int) -> None:
                     (run_id, tenant_id, tool_id, event_type, status, input_data, created_at)
                 SELECT 'run-' || tenant || '-' || (n / 8),
                        tenant,
-                       (ARRAY['docs.publish', 'workflow.run', 'payments.submit'])[1 + n %% 3],
+                       -- n / 120, not n: independent of the day (n %% 120), so every
+                       -- day has every kind of event.
+                       (ARRAY['docs.publish', 'workflow.run', 'payments.submit'])
+                           [1 + (n / 120) %% 3],
                        (ARRAY['run_start', 'tool_call', 'tool_call', 'tool_call', 'tool_call',
-                              'tool_call', 'run_success', 'refusal'])[1 + n %% 8],
-                       (ARRAY['started', 'succeeded', 'succeeded', 'failed'])[1 + n %% 4],
+                              'tool_call', 'run_success', 'refusal'])[1 + (n / 120) %% 8],
+                       (ARRAY['started', 'succeeded', 'succeeded', 'failed'])[1 + (n / 120) %% 4],
                        jsonb_build_object('n', n),
                        now() - (n %% 120) * interval '1 day' - (n %% 86400) * interval '1 second'
                 FROM generate_series(%s, %s) n,
@@ -89,7 +92,8 @@ def load(rows: int) -> None:
                      completed_at)
                 -- One tool id per row: a draft may have one succeeded execution per tool.
                 SELECT d.draft_id, 'docs.publish-' || n, d.tenant_id, 'lynx-agent',
-                       (ARRAY['started', 'succeeded', 'succeeded', 'failed', 'denied'])[1 + n %% 5],
+                       (ARRAY['started', 'succeeded', 'succeeded', 'failed', 'denied'])
+                           [1 + (n / 120) %% 5],
                        'req-' || n, now() - (n %% 120) * interval '1 day',
                        now() - (n %% 120) * interval '1 day' + interval '3 seconds'
                 FROM generate_series(%s, %s) n
