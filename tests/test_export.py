@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from storage import selectors
-from storage.models import AuditEvent, Execution
+from storage.models import AuditEvent, Draft, Execution
 from tests.conftest import make_draft
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,12 @@ def test_auditors_export_the_filtered_list(client, auditor, rows):
     assert header[:3] == ["execution_id", "draft_id", "tool_id"]
     assert {line[0] for line in lines} == {str(pk) for pk in rows["acme"][Execution]}
     assert exported(client.get("/admin/storage/execution/export/?status__exact=denied")) == [header]
+
+
+def test_drafts_export_too(client, auditor, rows):
+    client.force_login(auditor)
+    _, *lines = exported(client.get("/admin/storage/draft/export/"))
+    assert {line[0] for line in lines} == {str(pk) for pk in rows["acme"][Draft]}
 
 
 def test_export_needs_its_own_permission(client, viewers, rows):

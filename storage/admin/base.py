@@ -1,6 +1,7 @@
 """Shared admin behaviour for the spec's tenant tables."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -32,6 +33,16 @@ class TenantRowsAdmin(CsvExportMixin, admin.ModelAdmin):
         if obj is None:
             raise Http404(f"No {self.opts.verbose_name} with this id.")
         return obj
+
+    def changelist_view(self, request, extra_context=None):
+        # Django answers filters it cannot apply by redirecting to the bare list with ?e=1.
+        if ERROR_FLAG in request.GET:
+            messages.warning(
+                request,
+                "Those filters are not valid (an unknown field, or a value of the wrong kind), "
+                "so the list is shown without them.",
+            )
+        return super().changelist_view(request, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
         """Exact matches on `=` search fields only, so that the indexes serve.

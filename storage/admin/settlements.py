@@ -4,10 +4,13 @@ The rules (which moves, who, the note) live in `storage.services.move_settlement
 this screen asks for a note on a confirmation page and reports what happened.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils.text import Truncator
 
 from storage import services
 from storage.admin.base import TenantRowsAdmin
@@ -44,7 +47,7 @@ ACTIONS = {
 
 @admin.register(SettlementIntent)
 class SettlementIntentAdmin(TenantRowsAdmin):
-    list_display = ["payment_id", "status", "provider", "created_at", "updated_at", "notes"]
+    list_display = ["payment_id", "status", "provider", "created_at", "updated_at", "summary"]
     list_filter = [
         "settlement_status",
         "provider",
@@ -71,10 +74,10 @@ class SettlementIntentAdmin(TenantRowsAdmin):
     def status(self, obj: SettlementIntent):
         return badge(obj.settlement_status, obj.get_settlement_status_display())
 
-    @admin.display(description="notes")
-    def notes(self, obj: SettlementIntent) -> int:
-        metadata = obj.metadata if isinstance(obj.metadata, dict) else {}
-        return len(metadata.get("notes", []))
+    @admin.display(description="metadata")
+    def summary(self, obj: SettlementIntent) -> str:
+        """The start of the metadata as text (escaped by the template); the detail shows it all."""
+        return Truncator(json.dumps(obj.metadata, sort_keys=True, ensure_ascii=False)).chars(60)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and self.has_settle_permission(request):
