@@ -146,6 +146,9 @@ def _daily_executions(executions: QuerySet, *, first_day: date) -> list[DayCount
 # Run timelines.
 
 
+TIMELINE_MOST = 500
+
+
 @dataclass(frozen=True)
 class TimelineStep:
     event: AuditEventColumns
@@ -158,6 +161,7 @@ class RunTimeline:
     run_id: str
     steps: list[TimelineStep]
     executions: list[Execution]
+    truncated: bool  # the run has more than TIMELINE_MOST events; the first ones are shown
 
     @property
     def duration(self) -> timedelta:
@@ -173,11 +177,15 @@ def run_timeline(*, tenant_id: str, run_id: str) -> RunTimeline | None:
     events = [
         (event, archived)
         for model, archived in ((AuditEvent, False), (ArchivedAuditEvent, True))
-        for event in tenant_rows(model, tenant_id=tenant_id).filter(run_id=run_id)
+        for event in tenant_rows(model, tenant_id=tenant_id)
+        .filter(run_id=run_id)
+        .order_by("created_at", "event_id")[: TIMELINE_MOST + 1]
     ]
     if not events:
         return None
     events.sort(key=lambda pair: (pair[0].created_at, str(pair[0].pk)))
+    truncated = len(events) > TIMELINE_MOST
+    events = events[:TIMELINE_MOST]
     steps, previous = [], None
     for event, archived in events:
         gap = event.created_at - previous if previous else None
@@ -189,7 +197,7 @@ def run_timeline(*, tenant_id: str, run_id: str) -> RunTimeline | None:
         | Q(draft_id__in=touched["draft_id"])
         | Q(request_id__in=touched["request_id"] | {run_id})
     )
-    return RunTimeline(run_id, steps, list(executions.order_by("created_at")))
+    return RunTimeline(run_id, steps, list(executions.order_by("created_at")), truncated)
 
 
 def _named_ids(events: Iterable[AuditEventColumns]) -> dict[str, set]:

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from storage import selectors
 from storage.choices import EventType, ExecutionStatus
 from storage.models import ArchivedAuditEvent, AuditEvent, Execution
 from tests.conftest import make_draft, make_execution
@@ -86,6 +87,27 @@ def test_run_timeline_orders_live_and_archived_events_and_links_executions(
     assert f"/admin/storage/execution/{acme_run['succeeded'].pk}/change/" in response.text
     assert SCRIPT not in response.text
     assert response.text.count("<details") == 8
+
+
+def test_a_long_run_shows_its_first_events_and_says_so(client, viewers, acme_run, monkeypatch):
+    monkeypatch.setattr(selectors, "TIMELINE_MOST", 2)
+    client.force_login(viewers["acme"])
+    response = client.get("/admin/storage/auditevent/run/run-1/")
+    assert [s.event.event_type for s in response.context["timeline"].steps] == [
+        "run_start",
+        "tool_call",
+    ]
+    assert 'id="run-truncated"' in response.text
+
+
+@pytest.mark.parametrize("model", [AuditEvent, ArchivedAuditEvent])
+def test_event_details_escape_their_data_and_link_to_the_run(client, viewers, acme_run, model):
+    event = model.objects.get(run_id="run-1", event_type="tool_call")
+    client.force_login(viewers["acme"])
+    response = client.get(f"/admin/storage/{model._meta.model_name}/{event.pk}/change/")
+    assert response.status_code == 200
+    assert SCRIPT not in response.text
+    assert 'href="/admin/storage/auditevent/run/run-1/"' in response.text
 
 
 def test_another_tenants_run_and_rows_are_404(client, viewers, acme_run):
