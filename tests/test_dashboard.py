@@ -133,6 +133,14 @@ def test_the_dashboard_makes_a_fixed_number_of_queries(client, auditor, activity
     assert all("\"tenant_id\" = 'acme'" in sql for sql in on_tenant_tables)
 
 
+def test_people_see_the_numbers_of_the_lists_they_may_open(client, tenants, make_user, activity):
+    operator = make_user("acme-operator", tenant=tenants["acme"], groups=("Settlement operators",))
+    client.force_login(operator)
+    html = client.get("/admin/").text
+    assert list(numbers(html)) == ["Processing for over an hour"]
+    assert 'id="executions-chart"' not in html and "latest-refusals" not in html
+
+
 def test_no_dashboard_without_a_tenant(client, make_user, activity):
     client.force_login(make_user("root", is_superuser=True))
     response = client.get("/admin/")

@@ -75,6 +75,10 @@ def dashboard_context(request) -> dict:
                 ),
                 alert=data.stuck_settlements > 0,
             ),
+            "may_view": {
+                name: request.user.has_perm(f"storage.view_{name}")
+                for name in ("draft", "execution", "settlementintent", "auditevent")
+            },
             "refusals": data.latest_refusals,
             "refusals_url": links.to("auditevent", event_type__exact=EventType.REFUSAL),
             "chart": executions_chart(data.days, url_for=links.day_of_executions),
