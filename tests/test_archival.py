@@ -88,8 +88,8 @@ def test_a_killed_run_loses_and_duplicates_nothing_and_a_rerun_finishes(events):
     run_until_killed("--batch-size", "50", "--pause", "0.01", after_lines=6)
     _, archived = assert_nothing_lost_or_duplicated(events)
     assert 0 < len(archived) < sum(OLD.values())
-    # Killed again, this time with no pause: most likely in the middle of a statement.
-    run_until_killed("--batch-size", "50", after_lines=4)
+    # Killed again with a shorter pause: more likely in the middle of a statement.
+    run_until_killed("--batch-size", "10", "--pause", "0.002", after_lines=4)
     assert_nothing_lost_or_duplicated(events)
 
     out = StringIO()
