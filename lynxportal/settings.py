@@ -49,6 +49,9 @@ DATABASES = {"default": _database_from_url()}
 # The role every request and tenant_context() switches to: RLS applies to it.
 LYNX_DB_RLS_ROLE = env.str("LYNX_DB_RLS_ROLE", default="lynx_portal")
 
+# Audit events older than this many days go to the archive (`manage.py archive_audit_events`).
+LYNX_AUDIT_RETENTION_DAYS = env.int("LYNX_AUDIT_RETENTION_DAYS", default=90)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -20,12 +20,14 @@ TENANT_POLICIES = {
     "settlement_intents": "Tenant isolation for settlement intents",
     "lynx_audit_events": "Tenant isolation for audit events",
     "lynx_draft_reviews": "Tenant isolation for draft reviews",
+    "lynx_audit_events_archive": "Tenant isolation for archived audit events",
+}
+# The migration that gives each table its policy: before it is applied, nothing to check.
+POLICY_MIGRATIONS = dict.fromkeys(TENANT_POLICIES, ("storage", "0002_row_level_security")) | {
+    "lynx_draft_reviews": ("storage", "0006_draft_reviews_security"),
+    "lynx_audit_events_archive": ("storage", "0010_audit_events_archive"),
 }
 POLICY_QUAL = "(tenant_id = current_setting('app.tenant_id'::text, true))"
-RLS_MIGRATION = ("storage", "0002_row_level_security")
-# Tables secured by a later migration than RLS_MIGRATION: checked once it is applied,
-# so that `migrate` (which runs the checks first) can still upgrade a database.
-LATER_POLICY_MIGRATIONS = {"lynx_draft_reviews": ("storage", "0006_draft_reviews_security")}
 ROLE_MIGRATION = ("storage", "0004_rls_role")
 
 
@@ -37,19 +39,12 @@ def check_row_level_security(app_configs=None, **kwargs) -> list[Error]:
     errors = []
     # Until `migrate` has built them, there is nothing to check.
     with connection.cursor() as cursor:
-        if RLS_MIGRATION in applied:
-            errors += _table_errors(cursor, _secured_policies(applied))
+        policed = {t: p for t, p in TENANT_POLICIES.items() if POLICY_MIGRATIONS[t] in applied}
+        if policed:
+            errors += _table_errors(cursor, policed)
         if ROLE_MIGRATION in applied:
             errors += _role_errors(cursor)
     return errors
-
-
-def _secured_policies(applied) -> dict[str, str]:
-    return {
-        table: policy
-        for table, policy in TENANT_POLICIES.items()
-        if LATER_POLICY_MIGRATIONS.get(table, RLS_MIGRATION) in applied
-    }
 
 
 def _table_errors(cursor, policies: dict[str, str]) -> list[Error]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -38,7 +38,7 @@ from storage.choices import (
     SettlementStatus,
 )
 from storage.models import AuditEvent, Draft, Execution, SettlementIntent, Tenant, User
-from storage.roles import AUDITORS, REVIEWERS, ensure_groups
+from storage.roles import AUDITORS, REVIEWERS, SETTLEMENT_OPERATORS, ensure_groups
 
 NAMESPACE = uuid.UUID("0c6f5a52-8d1e-4a7b-9a53-3f0e1b7c2d94")
 SEED = "lynx-portal-demo"
@@ -49,7 +49,7 @@ ROLE_GROUPS = {
     "reviewer": [REVIEWERS],
     "reviewer2": [REVIEWERS],
     "auditor": [AUDITORS],
-    "operator": [],
+    "operator": [SETTLEMENT_OPERATORS],
 }
 ADMIN = "admin"
 USERNAMES = (*(f"{tenant}-{role}" for tenant in TENANTS for role in ROLES), ADMIN)
@@ -207,7 +207,7 @@ def _ensure_users(password: str) -> int:
     Password hashing is slow on purpose, so the password is hashed once (the demo users share
     the hash) and each distinct stored hash is checked once: a second load costs one check.
     """
-    ensure_groups(group_model=Group, permission_model=Permission)
+    ensure_groups()
     groups = {group.name: group for group in Group.objects.all()}
     matches = functools.cache(lambda encoded: check_password(password, encoded))
     hashed = functools.cache(lambda: make_password(password))

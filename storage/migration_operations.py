@@ -55,3 +55,23 @@ class CreateModelUnlessAdopted(migrations.CreateModel):
 
     def describe(self) -> str:
         return f"Create model {self.name} (or adopt its existing table)"
+
+
+def for_rls_role(sql_text: str, reverse_sql: str) -> migrations.RunPython:
+    """RunSQL for statements that name the RLS role: `{role}` is its quoted name from settings.
+
+    The role's name comes from the environment, so it cannot be written into the migration.
+    """
+
+    def run(text: str):
+        def statement(apps, schema_editor) -> None:
+            from django.conf import settings
+            from psycopg import sql
+
+            role = sql.Identifier(settings.LYNX_DB_RLS_ROLE)
+            with schema_editor.connection.cursor() as cursor:
+                cursor.execute(sql.SQL(text).format(role=role))
+
+        return statement
+
+    return migrations.RunPython(run(sql_text), run(reverse_sql))

@@ -212,12 +212,15 @@ class SettlementIntent(models.Model):
             tenant_index("settlement_intents_status", "settlement_status"),
             tenant_index("settlement_intents_created_at", "-created_at"),
         ]
+        permissions = [("settle_intent", "Can move a manual settlement intent to its next status")]
 
     def __str__(self) -> str:
         return self.payment_id
 
 
-class AuditEvent(models.Model):
+class AuditEventColumns(models.Model):
+    """The spec's audit event columns, shared by the live table and its archive."""
+
     event_id = models.UUIDField(
         primary_key=True, db_default=db_default("gen_random_uuid()"), editable=False
     )
@@ -233,25 +236,48 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(db_default=db_default(NOW), editable=False)
 
     class Meta:
-        db_table = "lynx_audit_events"
-        ordering = ["-created_at"]
-        constraints = [
-            choices_check("lynx_audit_events", "event_type", EventType),
-            tenant_id_not_blank("lynx_audit_events"),
-        ]
-        indexes = [
-            tenant_index("lynx_audit_events_tenant_id"),
-            tenant_index("lynx_audit_events_run_id", "run_id"),
-            tenant_index(
-                "lynx_audit_events_tool_id",
-                "tool_id",
-                condition=Q(tool_id__isnull=False),
-            ),
-            tenant_index("lynx_audit_events_created_at", "-created_at"),
-        ]
+        abstract = True
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.run_id}"
+
+
+def audit_event_constraints(table: str) -> list[models.CheckConstraint]:
+    return [choices_check(table, "event_type", EventType), tenant_id_not_blank(table)]
+
+
+def audit_event_indexes(table: str) -> list[models.Index]:
+    """The spec's audit event indexes, named after `table`."""
+    return [
+        tenant_index(f"{table}_tenant_id"),
+        tenant_index(f"{table}_run_id", "run_id"),
+        tenant_index(f"{table}_tool_id", "tool_id", condition=Q(tool_id__isnull=False)),
+        tenant_index(f"{table}_created_at", "-created_at"),
+    ]
+
+
+class AuditEvent(AuditEventColumns):
+    class Meta:
+        db_table = "lynx_audit_events"
+        ordering = ["-created_at"]
+        constraints = audit_event_constraints("lynx_audit_events")
+        indexes = audit_event_indexes("lynx_audit_events")
+        permissions = [("export_rows", "Can export drafts, executions and audit events as CSV")]
+
+
+class ArchivedAuditEvent(AuditEventColumns):
+    """Audit events past the retention period, moved here by `manage.py archive_audit_events`.
+
+    Same columns, same tenant policy (migration 0010), its own indexes; the web
+    role may only read it.
+    """
+
+    class Meta:
+        db_table = "lynx_audit_events_archive"
+        ordering = ["-created_at"]
+        constraints = audit_event_constraints("lynx_audit_events_archive")
+        indexes = audit_event_indexes("lynx_audit_events_archive")
+        verbose_name = "archived audit event"
 
 
 class DraftReview(models.Model):

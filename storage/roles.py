@@ -1,26 +1,37 @@
-"""The portal's groups and exactly the permissions each holds.
+"""The portal's groups and exactly the permissions each holds, defined once.
 
-One definition, used by the data migration that creates the groups and by test
-fixtures (tests that flush the database delete migration-made rows). Models are
-passed in so that a migration can hand over its historical ones.
+Used by the latest data migration that changes groups and by test fixtures
+(tests that flush the database delete migration-made rows). A migration gets
+its historical models through `apps`. Changing GROUP_PERMISSIONS needs a new
+migration that calls `ensure_groups`; the older group migrations keep frozen
+copies of what they made, since later permissions do not exist yet there.
 """
+
+from django.apps import apps as global_apps
 
 REVIEWERS = "Reviewers"
 AUDITORS = "Auditors"
+SETTLEMENT_OPERATORS = "Settlement operators"
 REVIEW_PERMISSION = "storage.review_draft"
+SETTLE_PERMISSION = "storage.settle_intent"
+EXPORT_PERMISSION = "storage.export_rows"
 
-VIEW_SPEC_TABLES = ["view_draft", "view_execution", "view_settlementintent"]
+VIEW_EVIDENCE = ["view_draft", "view_execution", "view_settlementintent", "view_draftreview"]
 GROUP_PERMISSIONS = {
     # Decide on drafts; see the evidence around them and the decision trail.
-    REVIEWERS: [*VIEW_SPEC_TABLES, "view_draftreview", "review_draft"],
-    # See everything, decide nothing.
-    AUDITORS: [*VIEW_SPEC_TABLES, "view_auditevent", "view_draftreview"],
+    REVIEWERS: [*VIEW_EVIDENCE, "review_draft"],
+    # See everything and export it; decide nothing.
+    AUDITORS: [*VIEW_EVIDENCE, "view_auditevent", "view_archivedauditevent", "export_rows"],
+    # Move manual settlement intents along.
+    SETTLEMENT_OPERATORS: ["view_settlementintent", "settle_intent"],
 }
 
 
-def ensure_groups(*, group_model, permission_model) -> None:
+def ensure_groups(*, apps=global_apps, definitions: dict | None = None) -> None:
     """Create the groups if missing and give each exactly its permissions (idempotent)."""
-    for name, codenames in GROUP_PERMISSIONS.items():
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for name, codenames in (definitions or GROUP_PERMISSIONS).items():
         permissions = list(
             permission_model.objects.filter(
                 content_type__app_label="storage", codename__in=codenames

@@ -1,25 +1,36 @@
-"""Writes. The reviewer workflow's rules live here, and only here.
+"""Writes. Each business rule of the portal lives here once; admin screens and commands call it.
 
-The bulk actions, the draft page's buttons and the tests all call
-`decide_drafts()`; the confirmation page shows `preview_decisions()`, which
-applies the same rules without writing. Every rule is checked for every draft,
-on the server, with the draft's row locked.
+The reviewer workflow: the bulk actions, the draft page's buttons and the tests
+all call `decide_drafts()`; the confirmation page shows `preview_decisions()`,
+which applies the same rules without writing. Every rule is checked for every
+draft, on the server, with the draft's row locked. Settlement moves and
+archival batches follow.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from storage.choices import Decision, DraftStatus, RiskLevel
-from storage.models import Draft, DraftReview
-from storage.roles import REVIEW_PERMISSION
+from storage import selectors
+from storage.choices import Decision, DraftStatus, Provider, RiskLevel, SettlementStatus
+from storage.models import (
+    ArchivedAuditEvent,
+    AuditEvent,
+    Draft,
+    DraftReview,
+    SettlementIntent,
+    User,
+)
+from storage.roles import REVIEW_PERMISSION, SETTLE_PERMISSION
 from storage.selectors import reviewer_identities, reviews_by_draft, tenant_rows
 from storage.tenancy import tenant_context
 
@@ -54,7 +65,7 @@ def required_approvals(draft: Draft) -> int:
     return settings.LYNX_HIGH_RISK_APPROVALS if draft.risk_level == RiskLevel.HIGH else 1
 
 
-def _refusal(*, user, draft: Draft, reviews: list[DraftReview]) -> str:
+def _decision_refusal(*, user, draft: Draft, reviews: list[DraftReview]) -> str:
     """Why `user` may not decide on `draft` now, or "" if they may; `reviews` newest first."""
     if draft.status != DraftStatus.SUBMITTED:
         return _status_refusal(draft, reviews)
@@ -79,7 +90,8 @@ def may_decide(*, user, draft: Draft) -> bool:
     """Whether to offer `user` the Approve and Reject buttons on this draft."""
     if not user.has_perm(REVIEW_PERMISSION):
         return False
-    return not _refusal(user=user, draft=draft, reviews=reviews_by_draft([draft])[draft.pk])
+    reviews = reviews_by_draft([draft])[draft.pk]
+    return not _decision_refusal(user=user, draft=draft, reviews=reviews)
 
 
 def preview_decisions(
@@ -142,7 +154,7 @@ def _outcomes(user, drafts: list[Draft], decision: Decision) -> list[Outcome]:
 def _outcome(user, draft: Draft, reviews: list[DraftReview], decision: Decision) -> Outcome:
     approvals = sum(review.decision == Decision.APPROVE for review in reviews)
     required = required_approvals(draft)
-    if skipped_because := _refusal(user=user, draft=draft, reviews=reviews):
+    if skipped_because := _decision_refusal(user=user, draft=draft, reviews=reviews):
         return Outcome(draft, skipped_because, approvals=approvals, required=required)
     if decision == Decision.REJECT:
         return Outcome(
@@ -182,3 +194,104 @@ def _record(user, decision: Decision, reason: str, decided: list[Outcome]) -> No
         LogEntry.objects.log_actions(
             user_id=user.pk, queryset=drafts, action_flag=CHANGE, change_message=message
         )
+
+
+# The only moves a person may make, and only on intents no provider settles by itself.
+SETTLEMENT_TRANSITIONS = {
+    SettlementStatus.QUEUED: (SettlementStatus.PROCESSING,),
+    SettlementStatus.PROCESSING: (SettlementStatus.COMPLETED, SettlementStatus.FAILED),
+}
+
+
+class SettlementRefused(Exception):
+    """A settlement move the rules do not allow; the message says why, for the person."""
+
+
+def next_settlement_statuses(intent: SettlementIntent) -> tuple[str, ...]:
+    """The statuses a person may move this intent to (none unless its provider is manual)."""
+    if intent.provider != Provider.MANUAL:
+        return ()
+    return SETTLEMENT_TRANSITIONS.get(intent.settlement_status, ())
+
+
+def move_settlement(*, user: User, payment_id: str, to_status: str, note: str) -> SettlementIntent:
+    """Move a manual intent of the user's tenant to `to_status`, keeping the note in metadata.
+
+    The row is locked first (SELECT ... FOR UPDATE), so of two people moving the
+    same intent at once the second sees the first's status and is refused.
+    """
+    if not user.has_perm(SETTLE_PERMISSION):
+        raise SettlementRefused("You may not settle intents.")
+    note = note.strip()
+    if not note:
+        raise SettlementRefused("A note is required.")
+    intents = selectors.tenant_rows(SettlementIntent, tenant_id=user.tenant_id or "")
+    with transaction.atomic():
+        intent = intents.select_for_update().filter(pk=payment_id).first()
+        if intent is None:
+            raise SettlementRefused(f"No settlement intent {payment_id}.")
+        if to_status not in next_settlement_statuses(intent):
+            raise SettlementRefused(_settlement_refusal(intent, to_status))
+        now = timezone.now()
+        metadata = (
+            intent.metadata if isinstance(intent.metadata, dict) else {"value": intent.metadata}
+        )
+        entry = {
+            "note": note,
+            "by": user.get_username(),
+            "at": now.isoformat(),
+            "from": intent.settlement_status,
+            "to": to_status,
+        }
+        metadata = metadata | {"notes": [*metadata.get("notes", []), entry]}
+        intents.filter(pk=payment_id).update(
+            settlement_status=to_status, updated_at=now, metadata=metadata
+        )
+    intent.settlement_status, intent.updated_at, intent.metadata = to_status, now, metadata
+    return intent
+
+
+def _settlement_refusal(intent: SettlementIntent, to_status: str) -> str:
+    if intent.provider != Provider.MANUAL:
+        return f"{intent.payment_id} is settled by {intent.get_provider_display()}, not by hand."
+    return f"{intent.payment_id} is {intent.settlement_status}: it cannot move to {to_status}."
+
+
+@dataclass(frozen=True)
+class ArchiveBatch:
+    deleted: int
+    inserted: int
+
+
+def archive_audit_events_batch(
+    *, tenant_id: str, older_than: datetime, batch_size: int
+) -> ArchiveBatch:
+    """Move up to `batch_size` of a tenant's oldest events created before `older_than`.
+
+    Runs as the connecting (owner) role, outside any tenant context: archival is
+    maintenance, not a tenant's request. Per tenant, so that the spec's
+    (tenant_id, created_at) index finds the oldest rows without a scan. One
+    statement in one transaction deletes and inserts together, so an interruption
+    anywhere loses and duplicates nothing; SKIP LOCKED lets two runs share the
+    work, and ON CONFLICT makes a re-run harmless.
+    """
+    columns = ", ".join(field.column for field in AuditEvent._meta.concrete_fields)
+    live, archive = AuditEvent._meta.db_table, ArchivedAuditEvent._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH moved AS (
+                DELETE FROM {live} WHERE event_id IN (
+                    SELECT event_id FROM {live} WHERE tenant_id = %s AND created_at < %s
+                    ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED
+                )
+                RETURNING {columns}
+            ), inserted AS (
+                INSERT INTO {archive} ({columns}) SELECT {columns} FROM moved
+                ON CONFLICT (event_id) DO NOTHING RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM inserted)
+            """,
+            [tenant_id, older_than, batch_size],
+        )
+        return ArchiveBatch(*cursor.fetchone())

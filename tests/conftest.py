@@ -16,6 +16,7 @@ from storage.choices import (
     RiskLevel,
 )
 from storage.models import (
+    ArchivedAuditEvent,
     AuditEvent,
     Draft,
     DraftReview,
@@ -26,7 +27,7 @@ from storage.models import (
 )
 from storage.roles import AUDITORS, REVIEWERS, ensure_groups
 
-TENANT_TABLES = [Draft, Execution, SettlementIntent, AuditEvent, DraftReview]
+TENANT_TABLES = [Draft, Execution, SettlementIntent, AuditEvent, ArchivedAuditEvent, DraftReview]
 # Different counts per tenant, so that any leak changes what a tenant sees.
 ROW_COUNTS = {"acme": 3, "globex": 2}
 
@@ -54,7 +55,9 @@ def make_user(db):
         )
         for codename in perms:
             user.user_permissions.add(Permission.objects.get(codename=codename))
-        user.groups.add(*Group.objects.filter(name__in=groups))
+        if groups:
+            ensure_groups()  # transaction=True tests flush the groups the migration made
+            user.groups.add(*Group.objects.filter(name__in=groups))
         return user
 
     return make
@@ -65,6 +68,7 @@ VIEW_ALL = (
     "view_execution",
     "view_settlementintent",
     "view_auditevent",
+    "view_archivedauditevent",
     "view_draftreview",
 )
 
@@ -98,7 +102,7 @@ def make_execution(draft: Draft, **fields) -> Execution:
 @pytest.fixture
 def groups(db) -> None:
     """The portal's groups; made here too because flushing tests delete the migration's."""
-    ensure_groups(group_model=Group, permission_model=Permission)
+    ensure_groups()
 
 
 @pytest.fixture
@@ -141,11 +145,16 @@ def rows(tenants) -> dict[str, dict[type, set]]:
                 ).pk
                 for i in range(count)
             },
-            AuditEvent: {
-                AuditEvent.objects.create(
-                    run_id=f"run-{tenant_id}", tenant_id=tenant_id, event_type=EventType.RUN_START
-                ).pk
-                for _ in range(count)
+            **{
+                model: {
+                    model.objects.create(
+                        run_id=f"run-{tenant_id}",
+                        tenant_id=tenant_id,
+                        event_type=EventType.RUN_START,
+                    ).pk
+                    for _ in range(count)
+                }
+                for model in (AuditEvent, ArchivedAuditEvent)
             },
             DraftReview: {make_review(d, past_reviewer).pk for d in drafts},
         }

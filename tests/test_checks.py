@@ -44,6 +44,10 @@ def test_a_sound_database_passes():
             ),
         ),
         (
+            "ALTER TABLE lynx_audit_events_archive DISABLE ROW LEVEL SECURITY",
+            ("storage.E003", "Row level security is disabled on lynx_audit_events_archive."),
+        ),
+        (
             "ALTER ROLE lynx_portal BYPASSRLS",
             ("storage.E012", "The RLS role lynx_portal has BYPASSRLS."),
         ),
@@ -52,7 +56,7 @@ def test_a_sound_database_passes():
             ("storage.E013", "The RLS role lynx_portal owns settlement_intents."),
         ),
     ],
-    ids=["rls-disabled", "policy-dropped", "policy-changed", "bypassrls", "owner"],
+    ids=["rls-disabled", "policy-dropped", "policy-changed", "archive-rls", "bypassrls", "owner"],
 )
 def test_each_weakness_is_an_error(sql, expected):
     assert errors_after(sql) == [expected]
@@ -70,3 +74,16 @@ def test_manage_py_check_fails_on_a_weakened_database():
 def test_a_missing_role_is_an_error(settings):
     settings.LYNX_DB_RLS_ROLE = "no_such_role"
     assert [e.id for e in check_row_level_security()] == ["storage.E010"]
+
+
+def test_the_archive_is_checked_only_once_its_migration_has_run():
+    """`migrate` runs the checks first: a database before 0010 must not fail them."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE lynx_audit_events_archive")
+            cursor.execute(
+                "DELETE FROM django_migrations "
+                "WHERE app = 'storage' AND name = '0010_audit_events_archive'"
+            )
+        assert check_row_level_security() == []
+        transaction.set_rollback(True)

@@ -85,7 +85,7 @@ def test_tenants_and_users(loads):
     assert groups == {
         **{f"{t}-{role}": ["Reviewers"] for t in TENANTS for role in ("reviewer", "reviewer2")},
         **{f"{t}-auditor": ["Auditors"] for t in TENANTS},
-        **{f"{t}-operator": [] for t in TENANTS},
+        **{f"{t}-operator": ["Settlement operators"] for t in TENANTS},
         "admin": [],
     }
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from storage.models import AuditEvent, Draft, Execution, SettlementIntent
+from storage.models import ArchivedAuditEvent, AuditEvent, Draft, Execution, SettlementIntent
 from storage.tenancy import tenant_context
 from tests.conftest import TENANT_TABLES
 from tests.db_errors import sqlstate_of
@@ -89,9 +89,16 @@ def test_writes_the_rls_role_may_not_make(rows):
                 run_id="r", tenant_id="acme", event_type="refusal"
             ),
             "delete audit events": lambda: AuditEvent.objects.all().delete(),
-            "update a settlement intent": lambda: SettlementIntent.objects.update(
-                settlement_status="completed"
+            "change a settlement's provider": lambda: SettlementIntent.objects.update(
+                provider="bank_x"
             ),
+            "move a settlement to another tenant": lambda: SettlementIntent.objects.update(
+                tenant_id="globex"
+            ),
+            "insert an archived event": lambda: ArchivedAuditEvent.objects.create(
+                run_id="r", tenant_id="acme", event_type="refusal"
+            ),
+            "delete archived events": lambda: ArchivedAuditEvent.objects.all().delete(),
         }
         codes = {what: sqlstate_of(statement) for what, statement in forbidden.items()}
     assert codes == dict.fromkeys(forbidden, INSUFFICIENT_PRIVILEGE)
@@ -121,7 +128,7 @@ def test_nested_tenant_context_restores_the_outer_one(rows):
 
 @pytest.mark.parametrize(
     "admin_url",
-    ["draft", "execution", "settlementintent", "auditevent", "draftreview"],
+    ["draft", "execution", "settlementintent", "auditevent", "archivedauditevent", "draftreview"],
 )
 def test_admin_lists_show_only_the_users_tenant(client, rows, viewers, admin_url):
     model = {m._meta.model_name: m for m in TENANT_TABLES}[admin_url]

@@ -82,20 +82,20 @@ def test_the_created_date_range_includes_both_days(as_reviewer):
     old, recent = aged(make_draft("acme"), 10), aged(make_draft("acme"), 2)
     make_draft("acme")
     start, end = today - timedelta(days=3), today - timedelta(days=2)
-    response = as_reviewer.get(QUEUE, {"created_from": start, "created_to": end})
+    response = as_reviewer.get(QUEUE, {"created_at_from": start, "created_at_to": end})
     assert shown(response) == [recent.pk]
-    response = as_reviewer.get(QUEUE, {"created_to": today - timedelta(days=5)})
+    response = as_reviewer.get(QUEUE, {"created_at_to": today - timedelta(days=5)})
     assert shown(response) == [old.pk]
 
 
 @pytest.mark.parametrize("bad", ["2026-02-30", "yesterday", "9999-99-99"])
 def test_a_bad_date_is_ignored_with_a_message(as_reviewer, bad):
     make_draft("acme")
-    response = as_reviewer.get(QUEUE, {"created_from": bad, "created_to": "9999-12-31"})
+    response = as_reviewer.get(QUEUE, {"created_at_from": bad, "created_at_to": "9999-12-31"})
     assert response.status_code == 200
     assert len(shown(response)) == 1
     assert messages_of(response) == [
-        f"“{bad}” is not a date like 2026-01-31: that bound is ignored."
+        f"“{bad}” is not a date: use YYYY-MM-DD. The created at from date was ignored."
     ]
 
 
@@ -287,7 +287,7 @@ def test_the_decision_trail_list_filters_by_reviewer_decision_and_date(client, r
     assert shown(client.get(TRAIL, {"reviewer": "x"})) == []
     assert shown(client.get(TRAIL, {"decision__exact": "approve"})) == [approve.pk]
     tomorrow = timezone.localdate() + timedelta(days=1)
-    assert shown(client.get(TRAIL, {"created_from": tomorrow})) == []
+    assert shown(client.get(TRAIL, {"created_at_from": tomorrow})) == []
     html = client.get(TRAIL).text
     assert "globex-reviewer" not in html  # the reviewer filter lists this tenant's users only
     assert client.get(TRAIL + "add/").status_code == 403

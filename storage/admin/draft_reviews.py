@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from storage.admin.base import TenantRowsAdmin
 from storage.admin.displays import badge
-from storage.admin.filters import CreatedDateRangeFilter, ReviewerFilter
+from storage.admin.filters import DateRangeFilter, ReviewerFilter
 from storage.models import DraftReview
 
 
@@ -21,7 +21,7 @@ class DraftReviewAdmin(TenantRowsAdmin):
         "to_status",
         "reason",
     ]
-    list_filter = [ReviewerFilter, "decision", CreatedDateRangeFilter]
+    list_filter = [ReviewerFilter, "decision", ("created_at", DateRangeFilter)]
     list_select_related = ["reviewer"]
     show_facets = admin.ShowFacets.NEVER
 

@@ -7,7 +7,7 @@ from storage import selectors, services
 from storage.admin.base import TenantRowsAdmin, short_id
 from storage.admin.decisions import confirmation_response, decision_view
 from storage.admin.displays import badge, payment_facts, pretty_json
-from storage.admin.filters import AwaitingMeFilter, CreatedDateRangeFilter, DraftStatusFilter
+from storage.admin.filters import AwaitingMeFilter, DateRangeFilter, DraftStatusFilter
 from storage.admin.inlines import DecisionTrailInline, ExecutionInline
 from storage.choices import Decision, DraftStatus, DraftType
 from storage.models import Draft
@@ -33,7 +33,7 @@ class DraftAdmin(TenantRowsAdmin):
         AwaitingMeFilter,
         "risk_level",
         "draft_type",
-        CreatedDateRangeFilter,
+        ("created_at", DateRangeFilter),
     ]
     # What the search matches, exactly; get_search_results does it through the indexes.
     search_fields = ["=draft_id", "=request_id", "=created_by"]

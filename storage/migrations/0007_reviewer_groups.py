@@ -1,26 +1,30 @@
-"""The groups Reviewers and Auditors (storage/roles.py says what each may do).
+"""The groups Reviewers and Auditors, as they were when the reviewer workflow came.
 
+A frozen copy: later permissions (storage/roles.py) do not exist yet here.
 Custom permissions such as storage.review_draft are normally created after
 `migrate` (post_migrate), so they are created here first."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from storage.roles import GROUP_PERMISSIONS, ensure_groups
+from storage.roles import ensure_groups
+
+VIEW_EVIDENCE = ["view_draft", "view_execution", "view_settlementintent", "view_draftreview"]
+GROUPS = {
+    "Reviewers": [*VIEW_EVIDENCE, "review_draft"],
+    "Auditors": [*VIEW_EVIDENCE, "view_auditevent"],
+}
 
 
 def create_groups(apps, schema_editor) -> None:
     app_config = apps.get_app_config("storage")
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
-    ensure_groups(
-        group_model=apps.get_model("auth", "Group"),
-        permission_model=apps.get_model("auth", "Permission"),
-    )
+    ensure_groups(apps=apps, definitions=GROUPS)
 
 
 def delete_groups(apps, schema_editor) -> None:
-    apps.get_model("auth", "Group").objects.filter(name__in=GROUP_PERMISSIONS).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=GROUPS).delete()
 
 
 class Migration(migrations.Migration):

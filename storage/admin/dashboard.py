@@ -1,0 +1,107 @@
+"""The dashboard on the admin index: the selectors' numbers, each linked to its filtered list."""
+
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+
+from storage import selectors
+from storage.admin.chart import executions_chart
+from storage.choices import DraftStatus, EventType, ExecutionStatus, RiskLevel, SettlementStatus
+
+ALERT_STATUSES = {ExecutionStatus.FAILED, ExecutionStatus.DENIED}
+
+
+@dataclass(frozen=True)
+class Number:
+    label: str
+    count: int
+    url: str | None  # None when the person may not open the list
+    alert: bool = False
+
+
+def dashboard_context(request) -> dict:
+    if not request.tenant_id:
+        return {"dashboard": None}
+    # Whole seconds, so that a link's bounds select exactly the rows that were counted.
+    now = timezone.now().replace(microsecond=0)
+    data = selectors.dashboard(
+        tenant_id=request.tenant_id, username=request.user.get_username(), now=now
+    )
+    links = _Links(request.user)
+    submitted = {"status__exact": DraftStatus.SUBMITTED}
+    return {
+        "dashboard": {
+            "awaiting_review": [
+                Number(
+                    RiskLevel(risk).label,
+                    data.awaiting_review[risk],
+                    links.to("draft", **submitted, risk_level__exact=risk),
+                    alert=risk == RiskLevel.HIGH and data.awaiting_review[risk] > 0,
+                )
+                for risk in reversed(RiskLevel.values)
+            ],
+            "awaiting_me": Number(
+                "Awaiting me",
+                data.awaiting_me,
+                links.to(
+                    "draft",
+                    **submitted,
+                    recommended_approvers__contains=_array_literal(request.user.get_username()),
+                ),
+            ),
+            "executions_last_day": [
+                Number(
+                    ExecutionStatus(status).label,
+                    count,
+                    links.to(
+                        "execution",
+                        status__exact=status,
+                        created_at_from=data.last_day_since.isoformat(),
+                    ),
+                    alert=status in ALERT_STATUSES and count > 0,
+                )
+                for status, count in data.executions_last_day.items()
+            ],
+            "stuck_settlements": Number(
+                "Processing for over an hour",
+                data.stuck_settlements,
+                links.to(
+                    "settlementintent",
+                    settlement_status__exact=SettlementStatus.PROCESSING,
+                    updated_at_to=data.stuck_since.isoformat(),
+                ),
+                alert=data.stuck_settlements > 0,
+            ),
+            "may_view": {
+                name: request.user.has_perm(f"storage.view_{name}")
+                for name in ("draft", "execution", "settlementintent", "auditevent")
+            },
+            "refusals": data.latest_refusals,
+            "refusals_url": links.to("auditevent", event_type__exact=EventType.REFUSAL),
+            "chart": executions_chart(data.days, url_for=links.day_of_executions),
+            "days": data.days,
+        }
+    }
+
+
+class _Links:
+    def __init__(self, user) -> None:
+        self.user = user
+
+    def to(self, model_name: str, **params) -> str | None:
+        if not self.user.has_perm(f"storage.view_{model_name}"):
+            return None
+        return f"{reverse(f'admin:storage_{model_name}_changelist')}?{urlencode(params)}"
+
+    def day_of_executions(self, day: date, status: str | None) -> str | None:
+        params = {"created_at_from": day.isoformat(), "created_at_to": day.isoformat()}
+        return self.to("execution", **params, **({"status__exact": status} if status else {}))
+
+
+def _array_literal(value: str) -> str:
+    """A PostgreSQL array literal of one text, as the drafts list's `__contains` lookup takes it."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{{"{escaped}"}}'

@@ -1,0 +1,79 @@
+"""How untrusted values are shown: escaped first, formatted second (design.md §3)."""
+
+import json
+from datetime import timedelta
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from storage.choices import ExecutionStatus, SettlementStatus
+
+# Statuses that need a person's attention are marked by a symbol too, not by colour alone.
+BADGES = {
+    ExecutionStatus.FAILED: "✖",
+    ExecutionStatus.DENIED: "⛔",
+    ExecutionStatus.SUCCEEDED: "✔",
+    ExecutionStatus.STARTED: "…",
+    SettlementStatus.QUEUED: "…",
+    SettlementStatus.PROCESSING: "⟳",
+    SettlementStatus.COMPLETED: "✔",
+}
+
+
+def pretty_json(value) -> SafeString:
+    """Indented JSON in a <pre>; the text is escaped, so a payload cannot inject markup."""
+    if value is None:
+        return format_html('<span class="quiet">{}</span>', "none")
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    return format_html('<pre class="json">{}</pre>', text)
+
+
+def badge(status: str | None, label: str) -> SafeString:
+    if not status:
+        return format_html('<span class="quiet">{}</span>', "–")
+    return format_html(
+        '<span class="badge badge-{}">{} {}</span>', status, BADGES.get(status, "•"), label
+    )
+
+
+def duration(delta: timedelta | None) -> str:
+    """A duration as a person reads it: 850 ms, 12.4 s, 3 min 5 s, 2 h 10 min."""
+    if delta is None:
+        return "–"
+    seconds = delta.total_seconds()
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def admin_link(model_name: str, pk, text: str) -> SafeString:
+    url = reverse(f"admin:storage_{model_name}_change", args=[pk])
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
+def run_link(run_id: str) -> SafeString:
+    url = reverse("admin:storage_auditevent_run", args=[run_id])
+    return format_html('<a href="{}" class="run-link">{}</a>', url, run_id)
+
+
+@admin.display(description="status", ordering="status")
+def status_badge(obj) -> SafeString:
+    return badge(obj.status, obj.get_status_display() if obj.status else "")
+
+
+def json_display(attribute: str, description: str):
+    """A read-only admin field that shows a JSON column escaped and indented."""
+
+    def show(obj) -> SafeString:
+        return pretty_json(getattr(obj, attribute))
+
+    show.__name__ = f"{attribute}_json"
+    return admin.display(description=description)(show)

@@ -1,0 +1,15 @@
+"""Template helpers of the portal's admin pages: escaped JSON, durations, the dashboard."""
+
+from django import template
+
+from storage.admin import dashboard as dashboard_module
+from storage.admin import display
+
+register = template.Library()
+register.filter("pretty_json", display.pretty_json)
+register.filter("duration", display.duration)
+
+
+@register.inclusion_tag("admin/storage/dashboard.html", takes_context=True)
+def dashboard(context) -> dict:
+    return dashboard_module.dashboard_context(context["request"])

@@ -1,0 +1,294 @@
+"""Executions, audit events and run timelines as auditors see them: lists, details, bad input."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from storage import selectors
+from storage.choices import EventType, ExecutionStatus
+from storage.models import ArchivedAuditEvent, AuditEvent, Execution
+from tests.conftest import make_draft, make_execution
+from tests.plans import assert_uses_tenant_index
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = "<script>alert('pwned')</script>"
+
+
+@pytest.fixture
+def acme_run(tenants):
+    """One run of acme: a draft, two executions, four events (one archived), a hostile payload."""
+    start = timezone.now() - timedelta(hours=2)
+    draft = make_draft("acme", request_id="req-1")
+    failed = make_execution(
+        draft,
+        status=ExecutionStatus.FAILED,
+        request_id="req-1",
+        error_message=SCRIPT,
+        result_payload={"html": SCRIPT},
+        source_context={"run_id": "run-1"},
+        completed_at=start + timedelta(seconds=3),
+    )
+    succeeded = make_execution(draft, status=ExecutionStatus.SUCCEEDED, tool_id="docs.render")
+    events = [
+        (AuditEvent, EventType.RUN_START, 0, {"request_id": "req-1", "draft_id": str(draft.pk)}),
+        (ArchivedAuditEvent, EventType.TOOL_CALL, 2, {"prompt": SCRIPT}),
+        (AuditEvent, EventType.TOOL_CALL, 5, {"execution_id": str(succeeded.pk)}),
+        (AuditEvent, EventType.RUN_FAILURE, 65, None),
+    ]
+    for model, event_type, seconds, data in events:
+        model.objects.create(
+            run_id="run-1",
+            tenant_id="acme",
+            event_type=event_type,
+            input_data=data,
+            created_at=start + timedelta(seconds=seconds),
+        )
+    return {"draft": draft, "failed": failed, "succeeded": succeeded}
+
+
+def test_execution_detail_escapes_payloads_and_links_to_its_run(client, viewers, acme_run):
+    client.force_login(viewers["acme"])
+    response = client.get(f"/admin/storage/execution/{acme_run['failed'].pk}/change/")
+    assert response.status_code == 200
+    assert SCRIPT not in response.text
+    assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in response.text
+    assert '<pre class="json">{\n  &quot;html&quot;' in response.text
+    assert 'href="/admin/storage/auditevent/run/run-1/"' in response.text
+    assert f'href="/admin/storage/draft/{acme_run["draft"].pk}/change/"' in response.text
+
+
+def test_run_timeline_orders_live_and_archived_events_and_links_executions(
+    client, viewers, acme_run
+):
+    client.force_login(viewers["acme"])
+    response = client.get("/admin/storage/auditevent/run/run-1/")
+    assert response.status_code == 200
+    timeline = response.context["timeline"]
+    assert [s.event.event_type for s in timeline.steps] == [
+        "run_start",
+        "tool_call",
+        "tool_call",
+        "run_failure",
+    ]
+    assert [s.archived for s in timeline.steps] == [False, True, False, False]
+    assert [s.since_previous for s in timeline.steps] == [
+        None,
+        timedelta(seconds=2),
+        timedelta(seconds=3),
+        timedelta(seconds=60),
+    ]
+    assert timeline.duration == timedelta(seconds=65)
+    assert "1 min 5 s" in response.text
+    # Linked by request id, draft id and execution id alike.
+    assert {e.pk for e in timeline.executions} == {acme_run["failed"].pk, acme_run["succeeded"].pk}
+    assert f"/admin/storage/execution/{acme_run['succeeded'].pk}/change/" in response.text
+    assert SCRIPT not in response.text
+    assert response.text.count("<details") == 8
+
+
+def test_a_long_run_shows_its_first_events_and_says_so(client, viewers, acme_run, monkeypatch):
+    monkeypatch.setattr(selectors, "TIMELINE_MOST", 2)
+    client.force_login(viewers["acme"])
+    response = client.get("/admin/storage/auditevent/run/run-1/")
+    assert [s.event.event_type for s in response.context["timeline"].steps] == [
+        "run_start",
+        "tool_call",
+    ]
+    assert 'id="run-truncated"' in response.text
+
+
+@pytest.mark.parametrize("model", [AuditEvent, ArchivedAuditEvent])
+def test_event_details_escape_their_data_and_link_to_the_run(client, viewers, acme_run, model):
+    event = model.objects.get(run_id="run-1", event_type="tool_call")
+    client.force_login(viewers["acme"])
+    response = client.get(f"/admin/storage/{model._meta.model_name}/{event.pk}/change/")
+    assert response.status_code == 200
+    assert SCRIPT not in response.text
+    assert 'href="/admin/storage/auditevent/run/run-1/"' in response.text
+
+
+def test_another_tenants_run_and_rows_are_404(client, viewers, acme_run):
+    client.force_login(viewers["globex"])
+    assert client.get("/admin/storage/auditevent/run/run-1/").status_code == 404
+    assert (
+        client.get(f"/admin/storage/execution/{acme_run['failed'].pk}/change/").status_code == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("/admin/storage/execution/?q={failed}", {"failed"}),
+        ("/admin/storage/execution/?q={draft}", {"failed", "succeeded"}),
+        ("/admin/storage/execution/?q=req-1", {"failed"}),
+        ("/admin/storage/execution/?q=not-a-uuid", set()),
+        ("/admin/storage/execution/?status__exact=failed", {"failed"}),
+        ("/admin/storage/execution/?tool_id=docs.render", {"succeeded"}),
+        ("/admin/storage/execution/?status__exact=bogus", set()),
+        ("/admin/storage/execution/?created_at_from=2000-01-01", {"failed", "succeeded"}),
+        ("/admin/storage/execution/?created_at_to=2000-01-01", set()),
+    ],
+)
+def test_execution_search_and_filters(client, viewers, acme_run, url, shown):
+    client.force_login(viewers["acme"])
+    ids = {name: str(acme_run[name].pk) for name in ("failed", "succeeded", "draft")}
+    response = client.get(url.format(**ids))
+    assert response.status_code == 200
+    found = {obj.pk for obj in response.context["cl"].result_list}
+    assert found == {acme_run[name].pk for name in shown}
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/admin/storage/auditevent/?created_at_from=yesterday", "“yesterday” is not a date"),
+        ("/admin/storage/execution/?created_at_to=2026-13-45", "“2026-13-45” is not a date"),
+        ("/admin/storage/auditevent/?q=%27%3B+drop", None),
+        ("/admin/storage/archivedauditevent/?q=nope", None),
+        ("/admin/storage/settlementintent/?updated_at_from=99999-01-01", "is not a date"),
+    ],
+)
+def test_bad_input_gives_a_message_or_an_empty_list_never_a_500(client, viewers, url, message):
+    client.force_login(viewers["acme"])
+    response = client.get(url)
+    assert response.status_code == 200
+    if message:
+        assert message in response.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/storage/execution/not-a-uuid/change/",
+        "/admin/storage/auditevent/12345/change/",
+        "/admin/storage/archivedauditevent/x/change/",
+        "/admin/storage/auditevent/run/no-such-run/",
+    ],
+)
+def test_malformed_or_unknown_ids_in_urls_are_404(client, viewers, url):
+    client.force_login(viewers["acme"])
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["no_such_field=1", "created_at__gte=garbage", "execution_id=x", "p=99"]
+)
+def test_unknown_filter_parameters_are_not_a_500(client, viewers, query):
+    client.force_login(viewers["acme"])
+    response = client.get(f"/admin/storage/execution/?{query}", follow=True)
+    assert response.status_code == 200
+    if response.redirect_chain:
+        assert "Those filters are not valid" in response.text
+
+
+def test_audit_event_search_by_run_and_event_id(client, viewers, acme_run):
+    client.force_login(viewers["acme"])
+    by_run = client.get("/admin/storage/auditevent/?q=run-1").context["cl"].result_list
+    assert len(by_run) == 3
+    event = by_run[0]
+    by_id = client.get(f"/admin/storage/auditevent/?q={event.pk}").context["cl"].result_list
+    assert [e.pk for e in by_id] == [event.pk]
+
+
+def test_executions_cannot_be_changed_through_the_admin(client, make_user, tenants, acme_run):
+    root = make_user("acme-root", tenant=tenants["acme"], is_superuser=True)
+    client.force_login(root)
+    url = f"/admin/storage/execution/{acme_run['failed'].pk}/change/"
+    assert client.post(url, {"status": "succeeded"}).status_code == 403
+    assert (
+        client.get(f"/admin/storage/execution/{acme_run['failed'].pk}/delete/").status_code == 403
+    )
+    assert Execution.objects.get(pk=acme_run["failed"].pk).status == "failed"
+
+
+LIST_PAGES = [
+    "/admin/storage/execution/",
+    "/admin/storage/auditevent/",
+    "/admin/storage/archivedauditevent/",
+    "/admin/storage/settlementintent/",
+]
+
+
+@pytest.mark.parametrize("url", LIST_PAGES)
+def test_list_pages_make_the_same_queries_whatever_their_size(client, viewers, url):
+    """5 rows, then a full page of 50: the same number of queries."""
+
+    def queries(rows: int) -> int:
+        _load_rows("acme", rows)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    client.force_login(viewers["acme"])
+    assert queries(5) == queries(45)
+
+
+def test_big_lists_show_an_estimated_count(client, viewers, monkeypatch):
+    from storage.admin.paginator import EstimatedCountPaginator
+
+    _load_rows("acme", 60)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE lynx_audit_events")
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 10)
+    client.force_login(viewers["acme"])
+    response = client.get("/admin/storage/auditevent/")
+    assert response.context["cl"].paginator.estimated
+    assert 'class="result-count"><abbr' in response.text and ">about " in response.text
+
+
+def test_small_lists_show_an_exact_count(client, viewers):
+    _load_rows("acme", 7)
+    client.force_login(viewers["acme"])
+    response = client.get("/admin/storage/auditevent/")
+    assert not response.context["cl"].paginator.estimated
+    assert response.context["cl"].result_count == 7
+
+
+@pytest.mark.parametrize(
+    ("url", "table"),
+    [
+        ("/admin/storage/execution/", "lynx_executions"),
+        ("/admin/storage/auditevent/", "lynx_audit_events"),
+        ("/admin/storage/archivedauditevent/", "lynx_audit_events_archive"),
+        ("/admin/storage/settlementintent/", "settlement_intents"),
+    ],
+)
+def test_the_main_list_queries_use_the_tenant_indexes(client, viewers, url, table):
+    """EXPLAIN the list's own queries: its count and its page."""
+    _load_rows("acme", 20)
+    client.force_login(viewers["acme"])
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    statements = [
+        q["sql"]
+        for q in captured.captured_queries
+        if f'FROM "{table}"' in q["sql"] and not q["sql"].startswith("EXPLAIN")
+    ]
+    assert_uses_tenant_index(statements, tenant_id="acme")
+
+
+def _load_rows(tenant_id: str, count: int) -> None:
+    """`count` more rows in each big table, by one INSERT ... SELECT each."""
+    draft = make_draft(tenant_id)
+    with connection.cursor() as cursor:
+        for table in ("lynx_audit_events", "lynx_audit_events_archive"):
+            cursor.execute(
+                f"INSERT INTO {table} (run_id, tenant_id, event_type, status, tool_id) "
+                "SELECT 'bulk-' || n, %s, 'tool_call', 'succeeded', 'docs.render' "
+                "FROM generate_series(1, %s) n",
+                [tenant_id, count],
+            )
+        cursor.execute(
+            "INSERT INTO lynx_executions (draft_id, tool_id, tenant_id, actor_id, status) "
+            "SELECT %s, 'docs.render', %s, 'lynx-agent', 'failed' FROM generate_series(1, %s)",
+            [draft.pk, tenant_id, count],
+        )
+        cursor.execute(
+            "INSERT INTO settlement_intents (payment_id, tenant_id, provider) "
+            "SELECT 'bulk-' || gen_random_uuid(), %s, 'manual' FROM generate_series(1, %s)",
+            [tenant_id, count],
+        )

@@ -1,0 +1,148 @@
+"""The dashboard on the admin index: its numbers, and the lists its links open."""
+
+import re
+from datetime import timedelta
+from html import unescape
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from storage.models import AuditEvent, SettlementIntent
+from tests.conftest import make_draft, make_execution
+from tests.plans import assert_uses_tenant_index
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def auditor(tenants, make_user):
+    return make_user("acme-auditor", tenant=tenants["acme"], groups=("Auditors",))
+
+
+@pytest.fixture
+def activity(tenants):
+    now = timezone.now()
+    for risk, count in {"high": 2, "medium": 1, "low": 3}.items():
+        for _ in range(count):
+            make_draft("acme", risk_level=risk)
+    make_draft("acme", risk_level="low", recommended_approvers=["acme-auditor", "someone"])
+    make_draft("acme", status="approved", risk_level="high")
+    make_draft("globex", risk_level="high")
+    draft = make_draft("acme")
+    ages = {"failed": [1, 5], "denied": [2], "succeeded": [3], "started": [30, 50]}
+    for status, hours in ages.items():
+        for age in hours:
+            make_execution(draft, status=status, created_at=now - timedelta(hours=age))
+    make_execution(make_draft("globex"), status="failed")
+    for payment_id, status, age in [
+        ("stuck", "processing", 2),
+        ("fresh", "processing", 0),
+        ("queued", "queued", 5),
+    ]:
+        SettlementIntent.objects.create(
+            payment_id=payment_id,
+            tenant_id="acme",
+            settlement_status=status,
+            provider="manual",
+            updated_at=now - timedelta(hours=age),
+        )
+    for age in (1, 2, 10):
+        AuditEvent.objects.create(
+            run_id=f"refused-{age}",
+            tenant_id="acme",
+            event_type="refusal",
+            error_message="Refused: <b>not allowed</b>",
+            created_at=now - timedelta(days=age),
+        )
+
+
+def numbers(html: str) -> dict[str, tuple[int, str]]:
+    """Every dashboard number: its label, count and link."""
+    found = re.findall(r'<a href="([^"]+)" class="count">(\d+)</a> ([^<]+)</li>', html)
+    return {label.strip(): (int(count), unescape(url)) for url, count, label in found}
+
+
+def test_the_dashboard_numbers(client, auditor, activity):
+    client.force_login(auditor)
+    response = client.get("/admin/")
+    shown = {label: count for label, (count, _) in numbers(response.text).items()}
+    assert shown == {
+        "High": 2,
+        "Medium": 1,
+        "Low": 3 + 2,  # with the one awaiting the auditor and the one the executions ran
+        "Awaiting me": 1,
+        "Started": 0,
+        "Succeeded": 1,
+        "Failed": 2,
+        "Denied": 1,
+        "Processing for over an hour": 1,
+    }
+    assert 'class="app-storage module' in response.text  # the app list stays
+    refusals = response.context["dashboard"]["refusals"]
+    assert [e.run_id for e in refusals] == ["refused-1", "refused-2"]
+    assert "<b>not allowed</b>" not in response.text
+
+
+def test_every_number_opens_a_list_of_exactly_that_many(client, auditor, activity):
+    client.force_login(auditor)
+    for label, (count, url) in numbers(client.get("/admin/").text).items():
+        response = client.get(url)
+        assert response.status_code == 200, (label, url)
+        assert response.context["cl"].result_count == count, (label, url)
+
+
+def test_failed_and_denied_numbers_are_highlighted(client, auditor, activity):
+    client.force_login(auditor)
+    html = client.get("/admin/").text
+    alerts = re.findall(r'<li class="number alert">.*?</a> ([^<]+)</li>', html)
+    assert [a.strip() for a in alerts] == [
+        "High",
+        "Failed",
+        "Denied",
+        "Processing for over an hour",
+    ]
+
+
+def test_the_chart_is_svg_with_text_and_links_per_day_and_status(client, auditor, activity):
+    client.force_login(auditor)
+    html = client.get("/admin/").text
+    start = html.index('<svg id="executions-chart"')
+    svg = html[start : html.index("</svg>", start)]
+    assert svg.count('class="day"') == 14
+    assert "<script" not in svg and "http://" not in svg.replace("http://www.w3.org/2000/svg", "")
+    today = timezone.now().date().isoformat()
+    assert f"{today}: 1 denied" in svg or f"{today}: 2 failed" in svg
+    for pattern in ("pattern-succeeded", "pattern-failed", "pattern-denied", "pattern-started"):
+        assert f"url(#{pattern})" in svg
+    segment = re.search(r'<a href="([^"]+)" class="segment segment-failed">', svg)
+    response = client.get(unescape(segment.group(1)))
+    assert response.context["cl"].result_count >= 1
+    assert {e.status for e in response.context["cl"].result_list} == {"failed"}
+
+
+def test_the_dashboard_makes_six_index_backed_queries(client, auditor, activity):
+    client.force_login(auditor)
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/admin/")
+    tenant_tables = ("lynx_drafts", "lynx_executions", "settlement_intents", "lynx_audit_events")
+    on_tenant_tables = [
+        q["sql"] for q in captured.captured_queries if any(t in q["sql"] for t in tenant_tables)
+    ]
+    assert len(on_tenant_tables) == 6
+    assert_uses_tenant_index(on_tenant_tables, tenant_id="acme")
+
+
+def test_people_see_the_numbers_of_the_lists_they_may_open(client, tenants, make_user, activity):
+    operator = make_user("acme-operator", tenant=tenants["acme"], groups=("Settlement operators",))
+    client.force_login(operator)
+    html = client.get("/admin/").text
+    assert list(numbers(html)) == ["Processing for over an hour"]
+    assert 'id="executions-chart"' not in html and "latest-refusals" not in html
+
+
+def test_no_dashboard_without_a_tenant(client, make_user, activity):
+    client.force_login(make_user("root", is_superuser=True))
+    response = client.get("/admin/")
+    assert 'id="dashboard"' not in response.text

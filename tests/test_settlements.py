@@ -1,0 +1,185 @@
+"""Manual settlement: queued -> processing -> completed|failed, with a note, by operators only."""
+
+import threading
+
+import pytest
+from django.db import connections
+from django.test import Client
+
+from storage import services
+from storage.models import SettlementIntent
+from storage.tenancy import tenant_context
+from tests.db_errors import sqlstate_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LIST = "/admin/storage/settlementintent/"
+
+
+@pytest.fixture
+def people(tenants, make_user):
+    return {
+        "operator": make_user(
+            "acme-operator", tenant=tenants["acme"], groups=("Settlement operators",)
+        ),
+        "auditor": make_user("acme-auditor", tenant=tenants["acme"], groups=("Auditors",)),
+        "globex-operator": make_user(
+            "globex-operator", tenant=tenants["globex"], groups=("Settlement operators",)
+        ),
+    }
+
+
+@pytest.fixture
+def intents(tenants):
+    def make(payment_id, tenant_id="acme", **fields):
+        return SettlementIntent.objects.create(payment_id=payment_id, tenant_id=tenant_id, **fields)
+
+    return {
+        "manual": make("pay-manual", provider="manual"),
+        "bank": make("pay-bank", provider="bank_x"),
+        "globex": make("pay-globex", tenant_id="globex", provider="manual"),
+    }
+
+
+def move(user, payment_id, to_status, note="checked with the bank"):
+    with tenant_context(user.tenant_id):
+        return services.move_settlement(
+            user=user, payment_id=payment_id, to_status=to_status, note=note
+        )
+
+
+def test_an_operator_moves_a_manual_intent_to_completed_with_notes(people, intents):
+    operator = people["operator"]
+    before = SettlementIntent.objects.get(pk="pay-manual").updated_at
+    move(operator, "pay-manual", "processing", note="sent by hand")
+    move(operator, "pay-manual", "completed", note="bank confirmed")
+    intent = SettlementIntent.objects.get(pk="pay-manual")
+    assert intent.settlement_status == "completed"
+    assert intent.updated_at > before
+    notes = intent.metadata["notes"]
+    assert [(n["from"], n["to"], n["note"], n["by"]) for n in notes] == [
+        ("queued", "processing", "sent by hand", "acme-operator"),
+        ("processing", "completed", "bank confirmed", "acme-operator"),
+    ]
+    assert notes[-1]["at"] == intent.updated_at.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("payment_id", "steps", "message"),
+    [
+        ("pay-manual", ["completed"], "is queued: it cannot move to completed"),
+        ("pay-manual", ["processing", "queued"], "is processing: it cannot move to queued"),
+        ("pay-manual", ["processing", "failed", "processing"], "is failed"),
+        ("pay-bank", ["processing"], "is settled by Bank X, not by hand"),
+        ("pay-globex", ["processing"], "No settlement intent pay-globex"),
+    ],
+)
+def test_only_the_allowed_moves_of_manual_intents_of_ones_tenant(
+    people, intents, payment_id, steps, message
+):
+    *allowed, refused = steps
+    for status in allowed:
+        move(people["operator"], payment_id, status)
+    with pytest.raises(services.SettlementRefused, match=message):
+        move(people["operator"], payment_id, refused)
+
+
+def test_a_note_and_the_permission_are_required(people, intents):
+    with pytest.raises(services.SettlementRefused, match="A note is required"):
+        move(people["operator"], "pay-manual", "processing", note="   ")
+    with pytest.raises(services.SettlementRefused, match="You may not settle"):
+        move(people["auditor"], "pay-manual", "processing")
+    assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "queued"
+
+
+def test_two_operators_at_once_move_an_intent_only_once(people, intents):
+    """The second waits for the first's row lock, then sees `processing` and is refused."""
+    operator = people["operator"]
+    move(operator, "pay-manual", "processing")
+    outcomes, first_has_lock, release = [], threading.Event(), threading.Event()
+
+    def racer(to_status: str, hold: bool) -> None:
+        try:
+            with tenant_context("acme"):
+                services.move_settlement(
+                    user=operator, payment_id="pay-manual", to_status=to_status, note=to_status
+                )
+                if hold:
+                    first_has_lock.set()
+                    release.wait(5)
+            outcomes.append(to_status)
+        except services.SettlementRefused:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=racer, args=("completed", True))
+    first.start()
+    assert first_has_lock.wait(5)
+    second = threading.Thread(target=racer, args=("failed", False))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive(), "the second mover did not wait for the lock"
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert outcomes == ["completed", "refused"]
+    intent = SettlementIntent.objects.get(pk="pay-manual")
+    assert intent.settlement_status == "completed"
+    assert [n["to"] for n in intent.metadata["notes"]] == ["processing", "completed"]
+
+
+def test_the_web_role_may_update_only_the_three_settlement_columns(intents):
+    with tenant_context("acme"):
+        rows = SettlementIntent.objects.filter(pk="pay-manual")
+        assert sqlstate_of(lambda: rows.update(provider="none")) == "42501"
+        assert sqlstate_of(lambda: rows.update(payment_id="x")) == "42501"
+        assert sqlstate_of(lambda: rows.update(metadata={}, settlement_status="failed")) is None
+        # Another tenant's intent is invisible: nothing to update.
+        assert SettlementIntent.objects.filter(pk="pay-globex").update(metadata={}) == 0
+
+
+def post_action(client: Client, action: str, payment_id: str, **extra):
+    return client.post(LIST, {"action": action, "_selected_action": payment_id, **extra})
+
+
+def test_the_admin_asks_for_a_note_on_a_confirmation_page_then_moves(client, people, intents):
+    client.force_login(people["operator"])
+    detail = client.get(f"{LIST}pay-manual/change/")
+    assert 'data-action="move_to_processing"' in detail.text
+    confirmation = post_action(client, "move_to_processing", "pay-manual")
+    assert confirmation.status_code == 200
+    assert "Yes, move to processing" in confirmation.text
+    assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "queued"
+    no_note = post_action(client, "move_to_processing", "pay-manual", confirm="yes", note="")
+    assert "This field is required" in no_note.text
+    done = post_action(client, "move_to_processing", "pay-manual", confirm="yes", note="wired")
+    assert done.status_code == 302
+    assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "processing"
+    followed = client.get(LIST)
+    assert "Moved 1 settlement intent(s) to processing." in followed.text
+
+
+def test_refused_moves_are_reported_and_change_nothing(client, people, intents):
+    client.force_login(people["operator"])
+    response = post_action(client, "move_to_completed", "pay-bank", confirm="yes", note="x")
+    assert response.status_code == 302
+    assert "is settled by Bank X, not by hand" in client.get(LIST).text
+    assert SettlementIntent.objects.get(pk="pay-bank").settlement_status == "queued"
+
+
+def test_a_forged_post_by_an_auditor_changes_nothing(client, people, intents):
+    client.force_login(people["auditor"])
+    detail = client.get(f"{LIST}pay-manual/change/")
+    assert detail.status_code == 200 and "settle-button" not in detail.text
+    assert "move_to_processing" not in client.get(LIST).text
+    post_action(client, "move_to_processing", "pay-manual", confirm="yes", note="forged")
+    assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "queued"
+
+
+def test_the_actions_need_a_csrf_token(people, intents):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people["operator"])
+    response = post_action(client, "move_to_processing", "pay-manual", confirm="yes", note="x")
+    assert response.status_code == 403
+    assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "queued"
