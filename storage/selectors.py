@@ -196,7 +196,7 @@ REFUSALS_SHOWN = 5
 REFUSALS_WINDOW = timedelta(days=7)  # bounds the index scan when refusals are rare
 
 
-def dashboard(*, tenant_id: str, username: str, now: datetime) -> Dashboard:
+def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
     """The dashboard's numbers: six queries, each on one of the spec's (tenant_id, ...) indexes."""
     drafts = tenant_rows(Draft, tenant_id=tenant_id).filter(status=DraftStatus.SUBMITTED)
     executions = tenant_rows(Execution, tenant_id=tenant_id)
@@ -204,7 +204,7 @@ def dashboard(*, tenant_id: str, username: str, now: datetime) -> Dashboard:
     return Dashboard(
         now=now,
         awaiting_review=_counts(drafts, "risk_level", RiskLevel.values),
-        awaiting_me=drafts.filter(recommended_approvers__contains=[username]).count(),
+        awaiting_me=awaiting_review(drafts, user=user).count(),
         executions_last_day=_counts(
             executions.filter(created_at__gte=now - LAST_DAY), "status", ExecutionStatus.values
         ),

@@ -22,12 +22,23 @@ def auditor(tenants, make_user):
 
 
 @pytest.fixture
+def reviewer(tenants, make_user):
+    return make_user("acme-reviewer", tenant=tenants["acme"], groups=("Reviewers",))
+
+
+@pytest.fixture
 def activity(tenants):
     now = timezone.now()
     for risk, count in {"high": 2, "medium": 1, "low": 3}.items():
         for _ in range(count):
             make_draft("acme", risk_level=risk)
-    make_draft("acme", risk_level="low", recommended_approvers=["acme-auditor", "someone"])
+    make_draft("acme", risk_level="low", recommended_approvers=["acme-reviewer", "someone"])
+    make_draft(
+        "acme",
+        risk_level="low",
+        created_by="acme-reviewer",
+        recommended_approvers=["acme-reviewer"],
+    )
     make_draft("acme", status="approved", risk_level="high")
     make_draft("globex", risk_level="high")
     draft = make_draft("acme")
@@ -71,8 +82,7 @@ def test_the_dashboard_numbers(client, auditor, activity):
     assert shown == {
         "High": 2,
         "Medium": 1,
-        "Low": 3 + 2,  # with the one awaiting the auditor and the one the executions ran
-        "Awaiting me": 1,
+        "Low": 3 + 3,  # with the two that list the reviewer and the one the executions ran
         "Started": 0,
         "Succeeded": 1,
         "Failed": 2,
@@ -85,8 +95,20 @@ def test_the_dashboard_numbers(client, auditor, activity):
     assert "<b>not allowed</b>" not in response.text
 
 
-def test_every_number_opens_a_list_of_exactly_that_many(client, auditor, activity):
+def test_a_reviewer_sees_what_awaits_them_and_an_auditor_does_not(
+    client, auditor, reviewer, activity
+):
+    client.force_login(reviewer)
+    count, url = numbers(client.get("/admin/").text)["Awaiting me"]
+    assert count == 1  # not the draft the reviewer created
+    assert client.get(url).context["cl"].result_count == 1
     client.force_login(auditor)
+    assert "Awaiting me" not in numbers(client.get("/admin/").text)
+
+
+@pytest.mark.parametrize("who", ["auditor", "reviewer"])
+def test_every_number_opens_a_list_of_exactly_that_many(client, who, request, activity):
+    client.force_login(request.getfixturevalue(who))
     for label, (count, url) in numbers(client.get("/admin/").text).items():
         response = client.get(url)
         assert response.status_code == 200, (label, url)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from storage import selectors
 from storage.admin.chart import executions_chart
 from storage.choices import DraftStatus, EventType, ExecutionStatus, RiskLevel, SettlementStatus
+from storage.roles import REVIEW_PERMISSION
 
 ALERT_STATUSES = {ExecutionStatus.FAILED, ExecutionStatus.DENIED}
 
@@ -27,11 +28,9 @@ def dashboard_context(request) -> dict:
         return {"dashboard": None}
     # Whole seconds, so that a link's bounds select exactly the rows that were counted.
     now = timezone.now().replace(microsecond=0)
-    data = selectors.dashboard(
-        tenant_id=request.tenant_id, username=request.user.get_username(), now=now
-    )
+    data = selectors.dashboard(tenant_id=request.tenant_id, user=request.user, now=now)
     links = _Links(request.user)
-    submitted = {"status__exact": DraftStatus.SUBMITTED}
+    submitted = {"status": DraftStatus.SUBMITTED}
     return {
         "dashboard": {
             "awaiting_review": [
@@ -43,15 +42,10 @@ def dashboard_context(request) -> dict:
                 )
                 for risk in reversed(RiskLevel.values)
             ],
-            "awaiting_me": Number(
-                "Awaiting me",
-                data.awaiting_me,
-                links.to(
-                    "draft",
-                    **submitted,
-                    recommended_approvers__contains=_array_literal(request.user.get_username()),
-                ),
-            ),
+            # Only reviewers have a queue of their own.
+            "awaiting_me": Number("Awaiting me", data.awaiting_me, links.to("draft", awaiting="me"))
+            if request.user.has_perm(REVIEW_PERMISSION)
+            else None,
             "executions_last_day": [
                 Number(
                     ExecutionStatus(status).label,
@@ -99,9 +93,3 @@ class _Links:
     def day_of_executions(self, day: date, status: str | None) -> str | None:
         params = {"created_at_from": day.isoformat(), "created_at_to": day.isoformat()}
         return self.to("execution", **params, **({"status__exact": status} if status else {}))
-
-
-def _array_literal(value: str) -> str:
-    """A PostgreSQL array literal of one text, as the drafts list's `__contains` lookup takes it."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'{{"{escaped}"}}'
