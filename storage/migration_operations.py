@@ -75,3 +75,20 @@ def for_rls_role(sql_text: str, reverse_sql: str) -> migrations.RunPython:
         return statement
 
     return migrations.RunPython(run(sql_text), run(reverse_sql))
+
+
+def tenant_policy(table: str, policy: str) -> migrations.RunSQL:
+    """Row level security on a portal table, with a policy worded like the spec's four."""
+    return migrations.RunSQL(
+        sql=f"""
+        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY "{policy}"
+            ON {table}
+            FOR ALL
+            USING (tenant_id = current_setting('app.tenant_id', true));
+        """,
+        reverse_sql=f"""
+        DROP POLICY IF EXISTS "{policy}" ON {table};
+        ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;
+        """,
+    )

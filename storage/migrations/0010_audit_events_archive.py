@@ -8,7 +8,7 @@ read it."""
 import django.db.models.expressions
 from django.db import migrations, models
 
-from storage.migration_operations import for_rls_role
+from storage.migration_operations import for_rls_role, tenant_policy
 
 TABLE = "lynx_audit_events_archive"
 POLICY = "Tenant isolation for archived audit events"
@@ -89,16 +89,7 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunSQL(
-            sql=f"""
-            ALTER TABLE {TABLE} ENABLE ROW LEVEL SECURITY;
-            CREATE POLICY "{POLICY}"
-                ON {TABLE}
-                FOR ALL
-                USING (tenant_id = current_setting('app.tenant_id', true));
-            """,
-            reverse_sql=migrations.RunSQL.noop,  # dropping the table drops its policy
-        ),
+        tenant_policy(TABLE, POLICY),
         for_rls_role(
             f"GRANT SELECT ON {TABLE} TO {{role}}", f"REVOKE ALL ON {TABLE} FROM {{role}}"
         ),
