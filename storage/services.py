@@ -257,15 +257,11 @@ def _settlement_refusal(intent: SettlementIntent, to_status: str) -> str:
     return f"{intent.payment_id} is {intent.settlement_status}: it cannot move to {to_status}."
 
 
-@dataclass(frozen=True)
-class ArchiveBatch:
-    deleted: int
-    inserted: int
+class ArchiveConflict(Exception):
+    """Events whose ids the archive already holds: the batch was rolled back, nothing moved."""
 
 
-def archive_audit_events_batch(
-    *, tenant_id: str, older_than: datetime, batch_size: int
-) -> ArchiveBatch:
+def archive_audit_events_batch(*, tenant_id: str, older_than: datetime, batch_size: int) -> int:
     """Move up to `batch_size` of a tenant's oldest events created before `older_than`.
 
     Runs as the connecting (owner) role, outside any tenant context: archival is
@@ -273,7 +269,9 @@ def archive_audit_events_batch(
     (tenant_id, created_at) index finds the oldest rows without a scan. One
     statement in one transaction deletes and inserts together, so an interruption
     anywhere loses and duplicates nothing; SKIP LOCKED lets two runs share the
-    work, and ON CONFLICT makes a re-run harmless.
+    work. An event whose id the archive already holds (restored by hand, say)
+    would be deleted without its copy: the batch is rolled back instead, and
+    ArchiveConflict says so. Returns how many events moved.
     """
     columns = ", ".join(field.column for field in AuditEvent._meta.concrete_fields)
     live, archive = AuditEvent._meta.db_table, ArchivedAuditEvent._meta.db_table
@@ -294,4 +292,12 @@ def archive_audit_events_batch(
             """,
             [tenant_id, older_than, batch_size],
         )
-        return ArchiveBatch(*cursor.fetchone())
+        deleted, inserted = cursor.fetchone()
+        if inserted != deleted:
+            transaction.set_rollback(True)
+            raise ArchiveConflict(
+                f"{deleted - inserted} of {tenant_id}'s audit events are already in the "
+                "archive under the same event_id; nothing was moved. Compare the two "
+                "tables for these ids before archiving again."
+            )
+        return deleted

@@ -8,10 +8,11 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from storage.models import ArchivedAuditEvent, AuditEvent
+from tests.catalog import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,20 +53,10 @@ def assert_nothing_lost_or_duplicated(original: set) -> tuple[set, set]:
     return live, archived
 
 
-def database_url() -> str:
-    """The URL of the test database this process uses, for a subprocess to connect to."""
-    connection.ensure_connection()
-    info = connection.connection.info
-    auth = info.user + (f":{info.password}" if info.password else "")
-    if info.host.startswith("/"):
-        return f"postgres://{auth}@/{info.dbname}?host={info.host}"
-    return f"postgres://{auth}@{info.host}:{info.port}/{info.dbname}"
-
-
 def run_until_killed(*args: str, after_lines: int) -> None:
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": database_url(connection.settings_dict["NAME"]),
     }
     process = subprocess.Popen(
         [sys.executable, "manage.py", "archive_audit_events", *args],
@@ -137,3 +128,17 @@ def test_a_bad_option_is_a_clear_error():
     )
     assert result.returncode == 2
     assert "--older-than: must be at least 0" in result.stderr
+
+
+def test_an_event_already_in_the_archive_stops_the_batch_and_loses_nothing(events):
+    """A copy restored by hand must not make the live event vanish without its archive row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO lynx_audit_events_archive SELECT * FROM lynx_audit_events "
+            "WHERE tenant_id = 'acme' ORDER BY created_at LIMIT 1"
+        )
+    archived_before = ids(ArchivedAuditEvent)
+    with pytest.raises(CommandError, match="1 of acme's audit events are already in the archive"):
+        call_command("archive_audit_events", "--batch-size", "100", stdout=StringIO())
+    assert ids(AuditEvent) == events
+    assert ids(ArchivedAuditEvent) == archived_before  # acme comes first: nothing moved

@@ -5,7 +5,7 @@ from argparse import ArgumentTypeError
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from storage import selectors, services
@@ -76,13 +76,16 @@ class Command(BaseCommand):
     def archive_tenant(self, tenant_id, cutoff, batch_size, pause) -> int:
         moved = 0
         while True:
-            batch = services.archive_audit_events_batch(
-                tenant_id=tenant_id, older_than=cutoff, batch_size=batch_size
-            )
-            moved += batch.deleted
-            if batch.deleted:
+            try:
+                count = services.archive_audit_events_batch(
+                    tenant_id=tenant_id, older_than=cutoff, batch_size=batch_size
+                )
+            except services.ArchiveConflict as conflict:
+                raise CommandError(str(conflict)) from None
+            moved += count
+            if count:
                 self.say(f"  {tenant_id}: {moved} moved")
-            if batch.deleted < batch_size:
+            if count < batch_size:
                 return moved
             time.sleep(pause)
 
