@@ -197,5 +197,21 @@ def test_requests_in_turn_on_one_connection_each_see_their_own_rows(rows, viewer
     client.force_login(viewers["acme"])
     assert client.get("/_boom/").status_code == 500
     assert_connection_is_clean()
+    assert set(Draft.objects.values_list("status", flat=True)) == {"submitted"}, "not rolled back"
     pids |= {anonymous["pid"], as_tenant("globex")["pid"], as_tenant("acme")["pid"]}
     assert len(pids) == 1, "the requests did not share one connection"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/storage/execution/?tool_id=a%00b",
+        "/admin/storage/settlementintent/pay%00/change/",
+        "/admin/storage/auditevent/run/r%00/",
+        "/admin/storage/draft/?q=%00",
+    ],
+)
+def test_a_nul_character_in_the_address_is_a_clear_400(client, viewers, url):
+    client.force_login(viewers["acme"])
+    response = client.get(url)
+    assert (response.status_code, response.text) == (400, "The address contains a NUL character.")

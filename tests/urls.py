@@ -19,8 +19,9 @@ def probe(request):
 
 
 def boom(request):
+    """Writes (as the web role may), then fails: the write must not be committed."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM lynx_drafts")
+        cursor.execute("UPDATE lynx_drafts SET status = 'approved'")
     raise RuntimeError("the view failed half-way")
 
 
