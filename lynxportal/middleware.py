@@ -13,9 +13,9 @@ class TenantMiddleware:
     (`""` for anonymous users and users without one); admin querysets also
     filter on it explicitly so the spec's `(tenant_id, ...)` indexes serve.
 
-    A view that fails commits nothing: Django turns its exception into a 500
-    response before this middleware sees it, so the transaction is marked for
-    rollback on the exception and on any 5xx response.
+    A refused or failed request commits nothing: Django turns a view's
+    exception into an error response before this middleware sees it, so any
+    4xx or 5xx response rolls the transaction back.
     """
 
     def __init__(self, get_response):
@@ -29,12 +29,9 @@ class TenantMiddleware:
         request.tenant_id = (user.tenant_id or "") if user.is_authenticated else ""
         with tenant_context(request.tenant_id):
             response = self.get_response(request)
-            if response.status_code >= 500:
+            if response.status_code >= 400:
                 transaction.set_rollback(True)
         return response
-
-    def process_exception(self, request, exception) -> None:
-        transaction.set_rollback(True)
 
 
 def _has_nul(request) -> bool:

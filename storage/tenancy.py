@@ -37,7 +37,8 @@ def tenant_context(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> I
                 previous_role, previous_tenant = cursor.fetchone()
             _activate(cursor, role=rls_role(), tenant_id=tenant_id or "")
         yield
-        if nested:
+        # A block marked for rollback needs no restoring: the rollback undoes it.
+        if nested and not connection.needs_rollback:
             with connection.cursor() as cursor:
                 _activate(cursor, role=previous_role, tenant_id=previous_tenant)
 

@@ -292,3 +292,17 @@ def _load_rows(tenant_id: str, count: int) -> None:
             "SELECT 'bulk-' || gen_random_uuid(), %s, 'manual' FROM generate_series(1, %s)",
             [tenant_id, count],
         )
+
+
+def test_an_event_without_run_id_breaks_no_page(client, viewers, tenants):
+    """The spec allows run_id = ''; such an event has no timeline, and no page fails on it."""
+    event = AuditEvent.objects.create(run_id="", tenant_id="acme", event_type="refusal")
+    client.force_login(viewers["acme"])
+    for url in (
+        "/admin/",
+        "/admin/storage/auditevent/",
+        f"/admin/storage/auditevent/{event.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert "(no run id)" in client.get("/admin/storage/auditevent/").text

@@ -285,6 +285,7 @@ def test_the_decision_trail_list_filters_by_reviewer_decision_and_date(client, r
     assert set(shown(client.get(TRAIL))) == {approve.pk, reject.pk}
     assert shown(client.get(TRAIL, {"reviewer": second.pk})) == [reject.pk]
     assert shown(client.get(TRAIL, {"reviewer": "x"})) == []
+    assert shown(client.get(TRAIL, {"reviewer": "²"})) == []
     assert shown(client.get(TRAIL, {"decision__exact": "approve"})) == [approve.pk]
     tomorrow = timezone.localdate() + timedelta(days=1)
     assert shown(client.get(TRAIL, {"created_at_from": tomorrow})) == []

@@ -60,6 +60,9 @@ def admin_link(model_name: str, pk, text: str) -> SafeString:
 
 
 def run_link(run_id: str) -> SafeString:
+    """A link to the run's timeline; the spec allows an empty run id, which has none."""
+    if not run_id:
+        return format_html('<span class="quiet">{}</span>', "(no run id)")
     url = reverse("admin:storage_auditevent_run", args=[run_id])
     return format_html('<a href="{}" class="run-link">{}</a>', url, run_id)
 

@@ -180,4 +180,8 @@ class ReviewerFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(reviewer_id=value) if value.isdigit() else queryset.none()
+        return (
+            queryset.filter(reviewer_id=value)
+            if value.isascii() and value.isdigit()
+            else queryset.none()
+        )
