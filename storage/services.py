@@ -225,17 +225,15 @@ def move_settlement(*, user: User, payment_id: str, to_status: str, note: str) -
     note = note.strip()
     if not note:
         raise SettlementRefused("A note is required.")
-    intents = selectors.tenant_rows(SettlementIntent, tenant_id=user.tenant_id or "")
-    with transaction.atomic():
+    tenant_id = user.tenant_id or ""
+    intents = selectors.tenant_rows(SettlementIntent, tenant_id=tenant_id)
+    with tenant_context(tenant_id):
         intent = intents.select_for_update().filter(pk=payment_id).first()
         if intent is None:
             raise SettlementRefused(f"No settlement intent {payment_id}.")
         if to_status not in next_settlement_statuses(intent):
             raise SettlementRefused(_settlement_refusal(intent, to_status))
         now = timezone.now()
-        metadata = (
-            intent.metadata if isinstance(intent.metadata, dict) else {"value": intent.metadata}
-        )
         entry = {
             "note": note,
             "by": user.get_username(),
@@ -243,12 +241,27 @@ def move_settlement(*, user: User, payment_id: str, to_status: str, note: str) -
             "from": intent.settlement_status,
             "to": to_status,
         }
-        metadata = metadata | {"notes": [*metadata.get("notes", []), entry]}
+        metadata = _with_note(intent, entry)
         intents.filter(pk=payment_id).update(
             settlement_status=to_status, updated_at=now, metadata=metadata
         )
     intent.settlement_status, intent.updated_at, intent.metadata = to_status, now, metadata
     return intent
+
+
+def _with_note(intent: SettlementIntent, entry: dict) -> dict:
+    """The metadata with the note appended to `notes`, never reshaping what Lynx AI wrote."""
+    metadata = intent.metadata if intent.metadata is not None else {}
+    if not isinstance(metadata, dict):
+        raise SettlementRefused(
+            f"{intent.payment_id}'s metadata is not a JSON object: the note cannot be kept."
+        )
+    notes = metadata.get("notes") or []
+    if not isinstance(notes, list):
+        raise SettlementRefused(
+            f"{intent.payment_id}'s metadata.notes is not a list: the note cannot be kept."
+        )
+    return metadata | {"notes": [*notes, entry]}
 
 
 def _settlement_refusal(intent: SettlementIntent, to_status: str) -> str:

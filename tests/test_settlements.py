@@ -42,10 +42,10 @@ def intents(tenants):
 
 
 def move(user, payment_id, to_status, note="checked with the bank"):
-    with tenant_context(user.tenant_id):
-        return services.move_settlement(
-            user=user, payment_id=payment_id, to_status=to_status, note=note
-        )
+    """The service opens the user's tenant context itself, as from a shell or a command."""
+    return services.move_settlement(
+        user=user, payment_id=payment_id, to_status=to_status, note=note
+    )
 
 
 def test_an_operator_moves_a_manual_intent_to_completed_with_notes(people, intents):
@@ -82,6 +82,33 @@ def test_only_the_allowed_moves_of_manual_intents_of_ones_tenant(
         move(people["operator"], payment_id, status)
     with pytest.raises(services.SettlementRefused, match=message):
         move(people["operator"], payment_id, refused)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "kept"),
+    [(None, []), ({"notes": None, "ref": 1}, []), ({"notes": [{"note": "old"}]}, ["old"])],
+)
+def test_notes_are_appended_to_what_lynx_wrote(people, intents, metadata, kept):
+    SettlementIntent.objects.filter(pk="pay-manual").update(metadata=metadata)
+    move(people["operator"], "pay-manual", "processing", note="new")
+    saved = SettlementIntent.objects.get(pk="pay-manual").metadata
+    assert [n["note"] for n in saved["notes"]] == [*kept, "new"]
+    assert saved.get("ref") == (metadata or {}).get("ref")
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"notes": "legacy text"}, "metadata.notes is not a list"),
+        (["a", "list"], "metadata is not a JSON object"),
+    ],
+)
+def test_metadata_it_cannot_extend_is_refused_and_left_alone(people, intents, metadata, message):
+    SettlementIntent.objects.filter(pk="pay-manual").update(metadata=metadata)
+    with pytest.raises(services.SettlementRefused, match=message):
+        move(people["operator"], "pay-manual", "processing")
+    intent = SettlementIntent.objects.get(pk="pay-manual")
+    assert (intent.settlement_status, intent.metadata) == ("queued", metadata)
 
 
 def test_a_note_and_the_permission_are_required(people, intents):

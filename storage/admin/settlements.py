@@ -90,7 +90,8 @@ class SettlementIntentAdmin(TenantRowsAdmin):
 
     def settle(self, request, queryset, to_status: str):
         """The confirmation page first; with its note posted, move each intent via the service."""
-        intents = list(queryset[: MOST_AT_ONCE + 1])
+        # Locked one by one until the request commits: in key order, so no deadlock.
+        intents = list(queryset.order_by("pk")[: MOST_AT_ONCE + 1])
         if len(intents) > MOST_AT_ONCE:
             messages.error(request, f"Choose at most {MOST_AT_ONCE} intents at a time.")
             return None
