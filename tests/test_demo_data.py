@@ -6,7 +6,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min
 from django.utils import timezone
@@ -38,9 +38,9 @@ def loads(django_db_setup, django_db_blocker) -> Iterator[Loads]:
     """Load twice, once for the whole module, in a transaction rolled back after it."""
     first, second = StringIO(), StringIO()
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("seed_demo", password=PASSWORD, stdout=first)
+        call_command("seed_demo", password=PASSWORD, force=True, stdout=first)
         before = snapshot()
-        call_command("seed_demo", password=PASSWORD, stdout=second)
+        call_command("seed_demo", password=PASSWORD, force=True, stdout=second)
         yield Loads(first.getvalue(), second.getvalue(), before, snapshot())
         transaction.set_rollback(True)
 
@@ -196,5 +196,13 @@ def test_tenant_context_sees_only_its_own_rows(loads):
 
 def test_password_defaults_to_the_environment(loads, monkeypatch):
     monkeypatch.setenv("LYNX_DEMO_PASSWORD", "from-the-environment")
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", force=True, stdout=StringIO())
     assert all(user.check_password("from-the-environment") for user in User.objects.all())
+
+
+def test_it_refuses_to_run_without_debug_or_force(db):
+    """A production database must not get a superuser with a printed password by accident."""
+    users = User.objects.count()
+    with pytest.raises(CommandError, match="runs only with DEBUG on"):
+        call_command("seed_demo", stdout=StringIO())
+    assert User.objects.count() == users

@@ -3,7 +3,8 @@
 import os
 from dataclasses import asdict
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from storage.demo import USERNAMES, load_demo_data
 
@@ -12,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "Load the demo tenants, users and rows; loading again changes nothing. "
         "Runs across tenants as the connecting (owner) role on purpose: the RLS role "
-        "cannot insert into the spec tables."
+        "cannot insert into the spec tables. It makes a superuser `admin` with a known "
+        "password, so it refuses to run unless DEBUG is on or --force is given."
     )
 
     def add_arguments(self, parser) -> None:
@@ -21,8 +23,14 @@ class Command(BaseCommand):
             default=os.environ.get("LYNX_DEMO_PASSWORD", "lynx-demo"),
             help="Password of every demo user (default: $LYNX_DEMO_PASSWORD or lynx-demo).",
         )
+        parser.add_argument("--force", action="store_true", help="Load even though DEBUG is off.")
 
-    def handle(self, *args, password: str, **options) -> None:
+    def handle(self, *args, password: str, force: bool, **options) -> None:
+        if not (settings.DEBUG or force):
+            raise CommandError(
+                "seed_demo creates users with a known password: it runs only with DEBUG on "
+                "(as under `make run`) or with --force."
+            )
         summary = load_demo_data(password=password)
         created = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in asdict(summary).items())
         self.stdout.write(f"Demo data loaded; created {created}.")
