@@ -1,10 +1,10 @@
 """The portal's groups and exactly the permissions each holds, defined once.
 
-Used by the latest data migration that changes groups and by test fixtures
-(tests that flush the database delete migration-made rows). A migration gets
-its historical models through `apps`. Changing GROUP_PERMISSIONS needs a new
-migration that calls `ensure_groups`; the older group migrations keep frozen
-copies of what they made, since later permissions do not exist yet there.
+Used by test fixtures (tests that flush the database delete migration-made
+rows) and the demo data. Group migrations call `ensure_groups` with a frozen
+copy of the definitions as of their time (later permissions do not exist yet
+there): changing GROUP_PERMISSIONS needs a new migration with the new copy,
+and a test fails until the newest group migration matches it.
 """
 
 from django.apps import apps as global_apps

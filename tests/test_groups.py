@@ -29,7 +29,7 @@ def test_ensure_groups_is_idempotent_and_gives_exactly_the_definition():
     assert held()["Settlement operators"] == {"view_settlementintent", "settle_intent"}
 
 
-def test_the_latest_group_migration_makes_the_groups_as_defined():
+def test_the_newest_group_migration_makes_the_groups_as_defined():
     Group.objects.filter(name__in=GROUP_PERMISSIONS).delete()
     migration = importlib.import_module("storage.migrations.0011_operations_groups")
     state = MigrationLoader(connection).project_state(("storage", "0011_operations_groups"))

@@ -1,10 +1,19 @@
-"""The groups as storage/roles.py defines them now: Settlement operators is new, and
-Auditors may also read archived audit events and export lists."""
+"""Settlement operators is new; Auditors may also read archived audit events and export.
+
+A frozen copy of storage/roles.py's GROUP_PERMISSIONS as of this migration (a
+test keeps the newest group migration equal to it)."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 from storage.roles import ensure_groups
+
+VIEW_EVIDENCE = ["view_draft", "view_execution", "view_settlementintent", "view_draftreview"]
+GROUPS = {
+    "Reviewers": [*VIEW_EVIDENCE, "review_draft"],
+    "Auditors": [*VIEW_EVIDENCE, "view_auditevent", "view_archivedauditevent", "export_rows"],
+    "Settlement operators": ["view_settlementintent", "settle_intent"],
+}
 
 
 def create_groups(apps, schema_editor) -> None:
@@ -12,7 +21,7 @@ def create_groups(apps, schema_editor) -> None:
     app_config = apps.get_app_config("storage")
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
-    ensure_groups(apps=apps)
+    ensure_groups(apps=apps, definitions=GROUPS)
 
 
 class Migration(migrations.Migration):
