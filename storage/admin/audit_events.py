@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from storage import selectors
-from storage.admin.base import BIG_TABLE_SORTING, TenantRowsAdmin, short_id
+from storage.admin.base import TenantRowsAdmin, short_id
 from storage.admin.display import json_display, run_link, status_badge
 from storage.admin.filters import DateRangeFilter, ExactValueFilter
 from storage.models import ArchivedAuditEvent, AuditEvent
@@ -21,7 +21,6 @@ class AuditEventColumnsAdmin(TenantRowsAdmin):
         ("created_at", DateRangeFilter),
     ]
     search_fields = ["=run_id", "=event_id"]
-    sortable_by = BIG_TABLE_SORTING
     search_help_text = "An exact run id or event id."
     fields = [
         "event_id",

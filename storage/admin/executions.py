@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from storage import selectors
-from storage.admin.base import BIG_TABLE_SORTING, TenantRowsAdmin, short_id
+from storage.admin.base import TenantRowsAdmin, short_id
 from storage.admin.display import admin_link, duration, json_display, run_link, status_badge
 from storage.admin.filters import DateRangeFilter, ExactValueFilter
 from storage.models import Execution
@@ -30,7 +30,6 @@ class ExecutionAdmin(TenantRowsAdmin):
         ("created_at", DateRangeFilter),
     ]
     search_fields = ["=execution_id", "=draft_id", "=request_id"]
-    sortable_by = BIG_TABLE_SORTING
     search_help_text = "An exact execution id, draft id or request id."
     fields = [
         "execution_id",
