@@ -23,6 +23,9 @@ class TenantRowsAdmin(CsvExportMixin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     list_per_page = 50
 
+    class Media:
+        css = {"all": ["storage/admin.css"]}
+
     def get_queryset(self, request):
         return selectors.tenant_rows(self.model, tenant_id=request.tenant_id)
 

@@ -5,11 +5,13 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from storage.choices import ExecutionStatus, SettlementStatus
 
+# The payment facts a reviewer checks first, when the payload has them.
+PAYMENT_FACTS = [("amount", "Amount"), ("currency", "Currency"), ("payee", "Payee")]
 # Statuses that need a person's attention are marked by a symbol too, not by colour alone.
 BADGES = {
     ExecutionStatus.FAILED: "✖",
@@ -30,11 +32,20 @@ def pretty_json(value) -> SafeString:
     return format_html('<pre class="json">{}</pre>', text)
 
 
-def badge(status: str | None, label: str) -> SafeString:
-    if not status:
+def badge(kind: str, value: str | None, label: str) -> SafeString:
+    """A badge that says what it means in text (and a symbol where one helps), never colour alone.
+
+    `kind` (status, risk, decision, settlement) and `value` name its CSS class.
+    """
+    if not value:
         return format_html('<span class="quiet">{}</span>', "–")
+    symbol = BADGES.get(value, "")
     return format_html(
-        '<span class="badge badge-{}">{} {}</span>', status, BADGES.get(status, "•"), label
+        '<span class="badge badge-{}-{}">{}{}</span>',
+        kind,
+        value,
+        f"{symbol} " if symbol else "",
+        label,
     )
 
 
@@ -69,7 +80,7 @@ def run_link(run_id: str) -> SafeString:
 
 @admin.display(description="status", ordering="status")
 def status_badge(obj) -> SafeString:
-    return badge(obj.status, obj.get_status_display() if obj.status else "")
+    return badge("status", obj.status, obj.get_status_display() if obj.status else "")
 
 
 def json_display(attribute: str, description: str):
@@ -80,3 +91,19 @@ def json_display(attribute: str, description: str):
 
     show.__name__ = f"{attribute}_json"
     return admin.display(description=description)(show)
+
+
+def payment_facts(payload) -> str:
+    """Amount, currency and payee of a payment payload, those present; "" if none is."""
+    if not isinstance(payload, dict):
+        return ""
+    facts = [
+        (label, _as_text(payload[key]))
+        for key, label in PAYMENT_FACTS
+        if payload.get(key) not in (None, "")
+    ]
+    return format_html_join("", '<div class="payment-fact"><b>{}</b> {}</div>', facts)
+
+
+def _as_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from storage.admin.base import TenantRowsAdmin
-from storage.admin.displays import badge
+from storage.admin.display import badge
 from storage.admin.filters import DateRangeFilter, ReviewerFilter
 from storage.models import DraftReview
 
@@ -24,9 +24,6 @@ class DraftReviewAdmin(TenantRowsAdmin):
     list_filter = [ReviewerFilter, "decision", ("created_at", DateRangeFilter)]
     list_select_related = ["reviewer"]
     show_facets = admin.ShowFacets.NEVER
-
-    class Media:
-        css = {"all": ["storage/review.css"]}
 
     @admin.display(description="draft")
     def draft_link(self, obj: DraftReview) -> str:

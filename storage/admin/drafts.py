@@ -6,7 +6,7 @@ from django.urls import path
 from storage import selectors, services
 from storage.admin.base import TenantRowsAdmin, short_id
 from storage.admin.decisions import confirmation_response, decision_view
-from storage.admin.displays import badge, payment_facts, pretty_json
+from storage.admin.display import badge, payment_facts, pretty_json
 from storage.admin.filters import AwaitingMeFilter, DateRangeFilter, DraftStatusFilter
 from storage.admin.inlines import DecisionTrailInline, ExecutionInline
 from storage.choices import Decision, DraftStatus, DraftType
@@ -41,9 +41,6 @@ class DraftAdmin(TenantRowsAdmin):
     show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table
     actions = ["approve_selected", "reject_selected"]
     inlines = [ExecutionInline, DecisionTrailInline]
-
-    class Media:
-        css = {"all": ["storage/review.css"]}
 
     def get_queryset(self, request):
         return selectors.with_approval_counts(super().get_queryset(request))

@@ -73,7 +73,7 @@ class SettlementIntentAdmin(TenantRowsAdmin):
 
     @admin.display(description="status", ordering="settlement_status")
     def status(self, obj: SettlementIntent):
-        return badge(obj.settlement_status, obj.get_settlement_status_display())
+        return badge("settlement", obj.settlement_status, obj.get_settlement_status_display())
 
     @admin.display(description="metadata")
     def summary(self, obj: SettlementIntent) -> str:
