@@ -47,12 +47,12 @@ def tenant_rows(model: type[Model], *, tenant_id: str) -> QuerySet:
     return model.objects.filter(tenant_id=tenant_id)
 
 
-def reviewer_identities(user) -> set[str]:
+def reviewer_identities(*, user: User) -> set[str]:
     """The names `user` may appear under in `created_by`: username and email, case-folded."""
     return {name.casefold() for name in (user.username, user.email) if name}
 
 
-def with_approval_counts(drafts: QuerySet) -> QuerySet:
+def with_approval_counts(*, drafts: QuerySet) -> QuerySet:
     """Annotate `approval_count`, in the same query: the list page's query count stays constant."""
     approvals = (
         DraftReview.objects.filter(
@@ -66,7 +66,7 @@ def with_approval_counts(drafts: QuerySet) -> QuerySet:
     return drafts.annotate(approval_count=Coalesce(Subquery(approvals), 0))
 
 
-def awaiting_review(drafts: QuerySet, *, user) -> QuerySet:
+def awaiting_review(*, drafts: QuerySet, user: User) -> QuerySet:
     """Submitted drafts that list `user` as an approver, not made by them, not yet decided by them.
 
     `recommended_approvers` match the username or email exactly; `created_by`
@@ -86,7 +86,7 @@ def awaiting_review(drafts: QuerySet, *, user) -> QuerySet:
     )
 
 
-def reviews_by_draft(drafts: list[Draft]) -> dict[UUID, list[DraftReview]]:
+def reviews_by_draft(*, drafts: list[Draft]) -> dict[UUID, list[DraftReview]]:
     """Each draft's decision trail, newest first, in one query."""
     trails = {draft.pk: [] for draft in drafts}
     if drafts:
@@ -98,7 +98,7 @@ def reviews_by_draft(drafts: list[Draft]) -> dict[UUID, list[DraftReview]]:
     return trails
 
 
-def tenant_users(tenant_id: str) -> QuerySet:
+def tenant_users(*, tenant_id: str) -> QuerySet:
     """The portal users of one tenant (storage_user has no RLS: the filter is the isolation)."""
     if not tenant_id:
         return User.objects.none()
@@ -109,7 +109,7 @@ SHORT_DRAFT_ID = re.compile(r"[0-9a-f]{8}")
 DRAFT_ID_LIKE = re.compile(r"[0-9a-f-]{32,36}")
 
 
-def search_drafts(drafts: QuerySet, *, term: str) -> QuerySet:
+def search_drafts(*, drafts: QuerySet, term: str) -> QuerySet:
     """Exact matches through indexes, never a scan of JSON: draft id, request_id, created_by.
 
     A draft id may be whole or the 8-character short id the lists show (a range
@@ -133,7 +133,7 @@ def search_drafts(drafts: QuerySet, *, term: str) -> QuerySet:
     return drafts.filter(matches)
 
 
-def estimated_count(queryset: QuerySet) -> int:
+def estimated_count(*, queryset: QuerySet) -> int:
     """The planner's row estimate for the queryset: costs a plan, never a scan."""
     if queryset.query.is_empty():
         return 0
@@ -204,7 +204,7 @@ def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
     return Dashboard(
         now=now,
         awaiting_review=_counts(drafts, "risk_level", RiskLevel.values),
-        awaiting_me=awaiting_review(drafts, user=user).count(),
+        awaiting_me=awaiting_review(drafts=drafts, user=user).count(),
         executions_last_day=_counts(
             executions.filter(created_at__gte=now - LAST_DAY), "status", ExecutionStatus.values
         ),
@@ -308,11 +308,11 @@ def _named_ids(events: Iterable[AuditEventColumns]) -> dict[str, set]:
                 if isinstance(value, str) and value:
                     ids.add(value)
     for key in ("execution_id", "draft_id"):
-        named[key] = {parsed for value in named[key] if (parsed := parse_uuid(value))}
+        named[key] = {parsed for value in named[key] if (parsed := parse_uuid(value=value))}
     return named
 
 
-def parse_uuid(value: str) -> uuid.UUID | None:
+def parse_uuid(*, value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value.strip())
     except (ValueError, AttributeError):

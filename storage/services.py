@@ -60,7 +60,7 @@ class Outcome:
         return DraftStatus(self.to_status).label.lower()
 
 
-def required_approvals(draft: Draft) -> int:
+def required_approvals(*, draft: Draft) -> int:
     """Dual control: high-risk drafts need LYNX_HIGH_RISK_APPROVALS distinct approvers."""
     return settings.LYNX_HIGH_RISK_APPROVALS if draft.risk_level == RiskLevel.HIGH else 1
 
@@ -69,7 +69,7 @@ def _decision_refusal(*, user, draft: Draft, reviews: list[DraftReview]) -> str:
     """Why `user` may not decide on `draft` now, or "" if they may; `reviews` newest first."""
     if draft.status != DraftStatus.SUBMITTED:
         return _status_refusal(draft, reviews)
-    if draft.created_by.casefold() in reviewer_identities(user):
+    if draft.created_by.casefold() in reviewer_identities(user=user):
         return "you created this draft"
     own = next((review for review in reviews if review.reviewer_id == user.pk), None)
     if own is not None:
@@ -86,16 +86,16 @@ def _status_refusal(draft: Draft, reviews: list[DraftReview]) -> str:
     return f"already {status} by {last.reviewer.username} at {when:%Y-%m-%d %H:%M %Z}"
 
 
-def may_decide(*, user, draft: Draft) -> bool:
+def may_decide(*, user: User, draft: Draft) -> bool:
     """Whether to offer `user` the Approve and Reject buttons on this draft."""
     if not user.has_perm(REVIEW_PERMISSION):
         return False
-    reviews = reviews_by_draft([draft])[draft.pk]
+    reviews = reviews_by_draft(drafts=[draft])[draft.pk]
     return not _decision_refusal(user=user, draft=draft, reviews=reviews)
 
 
 def preview_decisions(
-    *, user, draft_ids: Iterable[UUID | str], decision: Decision
+    *, user: User, draft_ids: Iterable[UUID | str], decision: Decision
 ) -> list[Outcome]:
     """What `decide_drafts()` would do now, for the confirmation page. Writes nothing."""
     _require_reviewer(user)
@@ -104,7 +104,7 @@ def preview_decisions(
 
 
 def decide_drafts(
-    *, user, draft_ids: Iterable[UUID | str], decision: Decision, reason: str = ""
+    *, user: User, draft_ids: Iterable[UUID | str], decision: Decision, reason: str = ""
 ) -> list[Outcome]:
     """Approve or reject the drafts, record each decision, and say what became of each.
 
@@ -147,13 +147,13 @@ def _valid_uuids(values: Iterable[UUID | str]) -> list[UUID]:
 
 
 def _outcomes(user, drafts: list[Draft], decision: Decision) -> list[Outcome]:
-    trails = reviews_by_draft(drafts)
+    trails = reviews_by_draft(drafts=drafts)
     return [_outcome(user, draft, trails[draft.pk], decision) for draft in drafts]
 
 
 def _outcome(user, draft: Draft, reviews: list[DraftReview], decision: Decision) -> Outcome:
     approvals = sum(review.decision == Decision.APPROVE for review in reviews)
-    required = required_approvals(draft)
+    required = required_approvals(draft=draft)
     if skipped_because := _decision_refusal(user=user, draft=draft, reviews=reviews):
         return Outcome(draft, skipped_because, approvals=approvals, required=required)
     if decision == Decision.REJECT:
@@ -207,7 +207,7 @@ class SettlementRefused(Exception):
     """A settlement move the rules do not allow; the message says why, for the person."""
 
 
-def next_settlement_statuses(intent: SettlementIntent) -> tuple[str, ...]:
+def next_settlement_statuses(*, intent: SettlementIntent) -> tuple[str, ...]:
     """The statuses a person may move this intent to (none unless its provider is manual)."""
     if intent.provider != Provider.MANUAL:
         return ()
@@ -231,7 +231,7 @@ def move_settlement(*, user: User, payment_id: str, to_status: str, note: str) -
         intent = intents.select_for_update().filter(pk=payment_id).first()
         if intent is None:
             raise SettlementRefused(f"No settlement intent {payment_id}.")
-        if to_status not in next_settlement_statuses(intent):
+        if to_status not in next_settlement_statuses(intent=intent):
             raise SettlementRefused(_settlement_refusal(intent, to_status))
         now = timezone.now()
         entry = {

@@ -56,7 +56,7 @@ class TenantRowsAdmin(CsvExportMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term or not all(f.startswith("=") for f in fields):
             return super().get_search_results(request, queryset, search_term)
-        as_uuid = selectors.parse_uuid(term)
+        as_uuid = selectors.parse_uuid(value=term)
         matches = Q()
         for name in (f.removeprefix("=") for f in fields):
             field = self.model._meta.get_field(name)

@@ -43,7 +43,7 @@ class DraftAdmin(TenantRowsAdmin):
     inlines = [ExecutionInline, DecisionTrailInline]
 
     def get_queryset(self, request):
-        return selectors.with_approval_counts(super().get_queryset(request))
+        return selectors.with_approval_counts(drafts=super().get_queryset(request))
 
     def get_ordering(self, request):
         """The submitted queue oldest first (it waits longest); every other list newest first."""
@@ -53,7 +53,7 @@ class DraftAdmin(TenantRowsAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         try:
-            return selectors.search_drafts(queryset, term=search_term), False
+            return selectors.search_drafts(drafts=queryset, term=search_term), False
         except ValueError as error:
             messages.warning(request, str(error))
             return queryset.none(), False
@@ -113,7 +113,7 @@ class DraftAdmin(TenantRowsAdmin):
 
     @admin.display(description="approvals")
     def approvals(self, obj: Draft) -> str:
-        return f"{obj.approval_count}/{services.required_approvals(obj)}"
+        return f"{obj.approval_count}/{services.required_approvals(draft=obj)}"
 
     @admin.display(description="payment")
     def payment(self, obj: Draft) -> str:

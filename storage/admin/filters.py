@@ -64,7 +64,7 @@ class AwaitingMeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "me":
-            return selectors.awaiting_review(queryset, user=request.user)
+            return selectors.awaiting_review(drafts=queryset, user=request.user)
         return queryset
 
 
@@ -174,7 +174,10 @@ class ReviewerFilter(admin.SimpleListFilter):
     parameter_name = "reviewer"
 
     def lookups(self, request, model_admin):
-        return [(str(user.pk), user.username) for user in selectors.tenant_users(request.tenant_id)]
+        return [
+            (str(user.pk), user.username)
+            for user in selectors.tenant_users(tenant_id=request.tenant_id)
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -18,7 +18,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        estimate = selectors.estimated_count(self.object_list)
+        estimate = selectors.estimated_count(queryset=self.object_list)
         if estimate >= self.exact_below:
             self.estimated = True
             return estimate

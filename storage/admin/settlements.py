@@ -84,7 +84,7 @@ class SettlementIntentAdmin(TenantRowsAdmin):
         if obj is not None and self.has_settle_permission(request):
             context["settle_actions"] = [
                 (ACTIONS[status].__name__, ACTIONS[status].short_description)
-                for status in services.next_settlement_statuses(obj)
+                for status in services.next_settlement_statuses(intent=obj)
             ]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -117,7 +117,7 @@ class SettlementIntentAdmin(TenantRowsAdmin):
             "title": f"Move to {to_status}?",
             "opts": self.opts,
             "intents": [
-                (intent, to_status in services.next_settlement_statuses(intent))
+                (intent, to_status in services.next_settlement_statuses(intent=intent))
                 for intent in intents
             ],
             "to_status": to_status,

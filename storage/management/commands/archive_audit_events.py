@@ -68,7 +68,7 @@ class Command(BaseCommand):
                 moved += count
                 self.say(f"  {tenant_id}: {count} would move")
                 continue
-            self.say(f"  {tenant_id}: about {selectors.estimated_count(events)} to move")
+            self.say(f"  {tenant_id}: about {selectors.estimated_count(queryset=events)} to move")
             moved += self.archive_tenant(tenant_id, cutoff, batch_size, pause)
         verb = "would move" if dry_run else "moved"
         self.say(f"Done: {moved} events {verb} to the archive.")
