@@ -64,16 +64,16 @@ def test_the_stream_reads_as_the_rls_role_whatever_the_queryset(client, auditor,
     assert {line[0] for line in lines} == {str(pk) for pk in rows["acme"][AuditEvent]}
 
 
-def test_cells_that_a_spreadsheet_would_run_are_defused(client, auditor, tenants):
+@pytest.mark.parametrize(
+    "run_id", ['=HYPERLINK("http://evil")', "  =1+1", "+1", "-1", "@SUM(A1)", "\n=1"]
+)
+def test_cells_that_a_spreadsheet_would_run_are_defused(client, auditor, tenants, run_id):
     AuditEvent.objects.create(
-        run_id='=HYPERLINK("http://evil")',
-        tenant_id="acme",
-        event_type="refusal",
-        input_data={"prompt": "=1+1"},
+        run_id=run_id, tenant_id="acme", event_type="refusal", input_data={"prompt": "=1+1"}
     )
     client.force_login(auditor)
     _, line = exported(client.get("/admin/storage/auditevent/export/"))
-    assert line[1] == '\'=HYPERLINK("http://evil")'
+    assert line[1] == f"'{run_id}"
     assert line[6] == '{"prompt": "=1+1"}'
 
 

@@ -17,8 +17,9 @@ from storage import selectors
 from storage.roles import EXPORT_PERMISSION
 
 ROWS_PER_CHUNK = 500
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these as a formula, even
+# after leading blanks.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 class CsvExportMixin:
@@ -88,6 +89,6 @@ def csv_cell(value):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
         return f"'{value}"
     return value
