@@ -301,3 +301,16 @@ def test_each_decision_is_in_the_drafts_admin_history(as_reviewer):
     assert history.status_code == 200
     assert "Approve: stays submitted with 1/2 approvals." in history.text
     assert "acme-reviewer" in history.text
+
+
+def test_a_bulk_decision_is_bounded(as_reviewer, monkeypatch):
+    """Each decision locks its draft until the request ends: more than the cap is refused."""
+    monkeypatch.setattr("storage.admin.drafts.MOST_AT_ONCE", 2)
+    drafts = [make_draft("acme") for _ in range(3)]
+    response = as_reviewer.post(
+        QUEUE,
+        {"action": "approve_selected", "_selected_action": [d.pk for d in drafts]},
+        follow=True,
+    )
+    assert messages_of(response) == ["Choose at most 2 drafts at a time."]
+    assert {d.status for d in Draft.objects.all()} == {"submitted"}

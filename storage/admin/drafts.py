@@ -25,6 +25,9 @@ COLUMNS = [
 ]
 
 
+MOST_AT_ONCE = 100
+
+
 @admin.register(Draft)
 class DraftAdmin(TenantRowsAdmin):
     list_display = [short_id, *COLUMNS]
@@ -91,12 +94,15 @@ class DraftAdmin(TenantRowsAdmin):
         return self._confirm(request, queryset, Decision.REJECT)
 
     def _confirm(self, request, queryset, decision: Decision):
+        draft_ids = list(queryset.values_list("pk", flat=True)[: MOST_AT_ONCE + 1])
+        if len(draft_ids) > MOST_AT_ONCE:
+            # Each decision locks its draft until the request ends: keep that bounded.
+            self.message_user(
+                request, f"Choose at most {MOST_AT_ONCE} drafts at a time.", messages.ERROR
+            )
+            return None
         return confirmation_response(
-            self,
-            request,
-            decision=decision,
-            draft_ids=queryset.values_list("pk", flat=True),
-            next_url=request.get_full_path(),
+            self, request, decision=decision, draft_ids=draft_ids, next_url=request.get_full_path()
         )
 
     @admin.display(description="status", ordering="status")
