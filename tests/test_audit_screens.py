@@ -240,6 +240,22 @@ def test_big_lists_show_an_estimated_count(client, viewers, monkeypatch):
     assert 'class="result-count"><abbr' in response.text and ">about " in response.text
 
 
+def test_a_stale_underestimate_stops_counting_at_the_threshold(client, viewers, monkeypatch):
+    """Statistics that say "few rows" must not turn into a count of every row."""
+    from storage.admin.paginator import EstimatedCountPaginator
+
+    _load_rows("acme", 30)
+    monkeypatch.setattr(selectors, "estimated_count", lambda queryset: 1)
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 10)
+    client.force_login(viewers["acme"])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/admin/storage/auditevent/")
+    assert response.context["cl"].paginator.estimated
+    assert response.context["cl"].result_count == 10
+    counts = [q["sql"] for q in captured if "COUNT(*)" in q["sql"].upper()]
+    assert counts and all("LIMIT 10" in sql for sql in counts), counts
+
+
 def test_small_lists_show_an_exact_count(client, viewers):
     _load_rows("acme", 7)
     client.force_login(viewers["acme"])

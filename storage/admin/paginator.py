@@ -10,7 +10,9 @@ from storage import selectors
 class EstimatedCountPaginator(Paginator):
     """Counts exactly only when the planner expects few rows; above that, uses its estimate.
 
-    `estimated` tells the pagination template to say "about N".
+    The exact count stops at `exact_below` rows, so stale statistics that
+    underestimate a list never turn into a full count. `estimated` tells the
+    pagination template to say "about N".
     """
 
     exact_below = 10_000
@@ -19,7 +21,9 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         estimate = selectors.estimated_count(queryset=self.object_list)
-        if estimate >= self.exact_below:
-            self.estimated = True
-            return estimate
-        return self.object_list.count()
+        if estimate < self.exact_below:
+            counted = self.object_list[: self.exact_below].count()
+            if counted < self.exact_below:
+                return counted
+        self.estimated = True
+        return max(estimate, self.exact_below)
