@@ -10,12 +10,13 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
 from django.db import connection
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from storage.choices import (
     Decision,
@@ -200,7 +201,7 @@ def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
     """The dashboard's numbers: six queries, each on one of the spec's (tenant_id, ...) indexes."""
     drafts = tenant_rows(Draft, tenant_id=tenant_id).filter(status=DraftStatus.SUBMITTED)
     executions = tenant_rows(Execution, tenant_id=tenant_id)
-    first_day = (now - timedelta(days=CHART_DAYS - 1)).date()
+    first_day = timezone.localdate(now) - timedelta(days=CHART_DAYS - 1)
     return Dashboard(
         now=now,
         awaiting_review=_counts(drafts, "risk_level", RiskLevel.values),
@@ -227,7 +228,10 @@ def _counts(queryset: QuerySet, column: str, values: list[str]) -> dict[str, int
 
 def _daily_executions(executions: QuerySet, *, first_day: date) -> list[DayCounts]:
     rows = (
-        executions.filter(created_at__gte=datetime.combine(first_day, time.min, tzinfo=UTC))
+        # Days in TIME_ZONE, as TruncDate and the date-range filter count them.
+        executions.filter(
+            created_at__gte=timezone.make_aware(datetime.combine(first_day, time.min))
+        )
         .annotate(day=TruncDate("created_at"))
         .order_by()
         .values_list("day", "status")
