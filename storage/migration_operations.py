@@ -78,10 +78,14 @@ def for_rls_role(sql_text: str, reverse_sql: str) -> migrations.RunPython:
 
 
 def tenant_policy(table: str, policy: str) -> migrations.RunSQL:
-    """Row level security on a portal table, with a policy worded like the spec's four."""
+    """Row level security on a table, with a policy worded like the spec's four.
+
+    Idempotent, so that a spec-built database that already has them is adopted.
+    """
     return migrations.RunSQL(
         sql=f"""
         ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+        DROP POLICY IF EXISTS "{policy}" ON {table};
         CREATE POLICY "{policy}"
             ON {table}
             FOR ALL

@@ -4,6 +4,8 @@ grants. Every statement is idempotent so that a spec-built database is adopted."
 
 from django.db import migrations, models
 
+from storage.migration_operations import tenant_policy
+
 FOREIGN_KEY = """
 DO $$ BEGIN
     IF NOT EXISTS (
@@ -31,23 +33,6 @@ POLICIES = {
     "settlement_intents": "Tenant isolation for settlement intents",
     "lynx_audit_events": "Tenant isolation for audit events",
 }
-
-
-def enable_rls(table: str, policy: str) -> migrations.RunSQL:
-    return migrations.RunSQL(
-        sql=f"""
-        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
-        DROP POLICY IF EXISTS "{policy}" ON {table};
-        CREATE POLICY "{policy}"
-            ON {table}
-            FOR ALL
-            USING (tenant_id = current_setting('app.tenant_id', true));
-        """,
-        reverse_sql=f"""
-        DROP POLICY IF EXISTS "{policy}" ON {table};
-        ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;
-        """,
-    )
 
 
 SERVICE_ROLE_GRANTS = f"""
@@ -85,7 +70,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        *(enable_rls(table, policy) for table, policy in POLICIES.items()),
+        *(tenant_policy(table, policy) for table, policy in POLICIES.items()),
         # Supabase only: elsewhere there is no service_role to grant to.
         migrations.RunSQL(sql=SERVICE_ROLE_GRANTS, reverse_sql=migrations.RunSQL.noop),
     ]
