@@ -150,7 +150,7 @@ def test_two_operators_at_once_move_an_intent_only_once(people, intents):
     release.set()
     first.join(5)
     second.join(5)
-    assert outcomes == ["completed", "refused"]
+    assert sorted(outcomes) == ["completed", "refused"]  # the final status says who won
     intent = SettlementIntent.objects.get(pk="pay-manual")
     assert intent.settlement_status == "completed"
     assert [n["to"] for n in intent.metadata["notes"]] == ["processing", "completed"]
