@@ -1,4 +1,4 @@
-"""Per-request tenant isolation (design.md §1): the PostgREST model."""
+"""Per-request tenant isolation, the PostgREST way: one transaction per request, as the RLS role."""
 
 from django.db import transaction
 from django.http import HttpResponseBadRequest

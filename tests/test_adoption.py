@@ -1,7 +1,7 @@
 """Deploying onto a Supabase database that Lynx AI built by hand from the spec and filled.
 
 Plain `manage.py migrate` must adopt the tables without losing or changing a
-row and end in exactly the schema a fresh `migrate` builds (design §2).
+row and end in exactly the schema a fresh `migrate` builds.
 """
 
 import subprocess

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from storage import selectors
+from storage.audit import selectors as audit_selectors
 from storage.choices import EventType, ExecutionStatus
 from storage.models import ArchivedAuditEvent, AuditEvent, Execution
 from tests.conftest import make_draft, make_execution
@@ -91,7 +91,7 @@ def test_run_timeline_orders_live_and_archived_events_and_links_executions(
 
 
 def test_a_long_run_shows_its_first_events_and_says_so(client, viewers, acme_run, monkeypatch):
-    monkeypatch.setattr(selectors, "TIMELINE_MOST", 2)
+    monkeypatch.setattr(audit_selectors, "TIMELINE_MOST", 2)
     client.force_login(viewers["acme"])
     response = client.get("/admin/storage/auditevent/run/run-1/")
     assert [s.event.event_type for s in response.context["timeline"].steps] == [
@@ -245,7 +245,7 @@ def test_a_stale_underestimate_stops_counting_at_the_threshold(client, viewers, 
     from storage.admin.paginator import EstimatedCountPaginator
 
     _load_rows("acme", 30)
-    monkeypatch.setattr(selectors, "estimated_count", lambda queryset: 1)
+    monkeypatch.setattr("storage.admin.paginator.estimated_count", lambda queryset: 1)
     monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 10)
     client.force_login(viewers["acme"])
     with CaptureQueriesContext(connection) as captured:

@@ -8,7 +8,6 @@ import psutil
 import pytest
 from django.db import connection
 
-from storage import selectors
 from storage.models import AuditEvent, Draft, Execution
 from tests.conftest import make_draft
 
@@ -58,7 +57,9 @@ def test_the_stream_reads_as_the_rls_role_whatever_the_queryset(client, auditor,
 
     With the explicit tenant filter sabotaged, RLS alone must still keep globex out.
     """
-    monkeypatch.setattr(selectors, "tenant_rows", lambda model, tenant_id: model.objects.all())
+    monkeypatch.setattr(
+        "storage.admin.base.tenant_rows", lambda model, tenant_id: model.objects.all()
+    )
     client.force_login(auditor)
     _, *lines = exported(client.get("/admin/storage/auditevent/export/"))
     assert {line[0] for line in lines} == {str(pk) for pk in rows["acme"][AuditEvent]}

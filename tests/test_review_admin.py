@@ -14,7 +14,6 @@ from tests.conftest import make_draft, make_execution, make_review
 pytestmark = pytest.mark.django_db
 
 QUEUE = "/admin/storage/draft/"
-REVIEW = "/admin/storage/draft/review/"
 TRAIL = "/admin/storage/draftreview/"
 
 
@@ -203,8 +202,13 @@ def test_nobody_adds_edits_or_deletes_drafts_in_the_admin(client, tenants, make_
 
 
 def confirm(client, drafts, decision, *, follow=False, **extra):
-    data = {"_selected_action": [str(d.pk) for d in drafts], "decision": decision, **extra}
-    return client.post(REVIEW, data, follow=follow)
+    """The queue's action, as its confirmation page posts it back (with post=yes)."""
+    data = {
+        "action": f"{decision}_selected",
+        "_selected_action": [str(d.pk) for d in drafts],
+        **extra,
+    }
+    return client.post(QUEUE, data, follow=follow)
 
 
 def test_the_bulk_action_asks_for_confirmation_listing_each_draft(as_reviewer):
@@ -214,8 +218,8 @@ def test_the_bulk_action_asks_for_confirmation_listing_each_draft(as_reviewer):
         QUEUE,
         {"action": "approve_selected", "_selected_action": [low.pk, own.pk], "index": 0},
     )
-    assert response.templates[0].name == "admin/storage/draft/decision_confirmation.html"
-    effects = {str(o.draft.pk): o.effect for o in response.context["outcomes"]}
+    assert response.templates[0].name == "admin/storage/action_confirmation.html"
+    effects = {str(o.draft.pk): o.effect for o, _ in response.context["rows"]}
     assert effects == {str(low.pk): "approved", str(own.pk): "skipped: you created this draft"}
     assert "Skipped: you created this draft" in response.text
     assert Draft.objects.get(pk=low.pk).status == DraftStatus.SUBMITTED
@@ -248,17 +252,18 @@ def test_rejecting_without_a_reason_is_a_form_error_and_changes_nothing(as_revie
 def test_a_forged_post_from_outside_reviewers_is_refused(client, reviewers):
     client.force_login(reviewers["acme-auditor"])
     draft = make_draft("acme")
-    assert confirm(client, [draft], "approve", post="yes").status_code == 403
-    assert confirm(client, [draft], "approve").status_code == 403
-    client.post(QUEUE, {"action": "approve_selected", "_selected_action": [draft.pk], "index": 0})
+    for extra in ({"post": "yes", "reason": "forged"}, {}, {"index": 0}):
+        assert confirm(client, [draft], "approve", **extra).status_code == 403
     assert Draft.objects.get(pk=draft.pk).status == DraftStatus.SUBMITTED
     assert not DraftReview.objects.exists()
 
 
 def test_deciding_never_happens_on_get_or_on_unknown_decisions(as_reviewer):
     draft = make_draft("acme")
-    assert as_reviewer.get(REVIEW, {"_selected_action": draft.pk}).status_code == 405
-    assert confirm(as_reviewer, [draft], "publish", post="yes").status_code == 400
+    as_reviewer.get(
+        QUEUE, {"action": "approve_selected", "_selected_action": draft.pk, "post": "yes"}
+    )
+    assert confirm(as_reviewer, [draft], "publish", post="yes").status_code == 403
     assert Draft.objects.get(pk=draft.pk).status == DraftStatus.SUBMITTED
 
 
@@ -303,14 +308,28 @@ def test_each_decision_is_in_the_drafts_admin_history(as_reviewer):
     assert "acme-reviewer" in history.text
 
 
-def test_a_bulk_decision_is_bounded(as_reviewer, monkeypatch):
-    """Each decision locks its draft until the request ends: more than the cap is refused."""
-    monkeypatch.setattr("storage.admin.drafts.MOST_AT_ONCE", 2)
+@pytest.mark.parametrize("answer", [{}, {"post": "yes"}], ids=["asking", "confirmed"])
+def test_a_bulk_decision_is_bounded(as_reviewer, monkeypatch, answer):
+    """Each decision locks its draft until the request ends: more than the cap is refused,
+    whether the ids come from the action menu or straight to the confirmation's answer."""
+    monkeypatch.setattr("storage.actions.MOST_AT_ONCE", 2)
     drafts = [make_draft("acme") for _ in range(3)]
-    response = as_reviewer.post(
-        QUEUE,
-        {"action": "approve_selected", "_selected_action": [d.pk for d in drafts]},
-        follow=True,
-    )
+    response = confirm(as_reviewer, drafts, "approve", follow=True, **answer)
     assert messages_of(response) == ["Choose at most 2 drafts at a time."]
     assert {d.status for d in Draft.objects.all()} == {"submitted"}
+    assert not DraftReview.objects.exists()
+
+
+def test_malformed_selected_ids_are_refused_with_a_message(as_reviewer):
+    draft = make_draft("acme")
+    for bogus in ("not-a-uuid", "", "1" * 5000):
+        response = as_reviewer.post(
+            QUEUE,
+            {"action": "approve_selected", "_selected_action": [draft.pk, bogus], "post": "yes"},
+            follow=True,
+        )
+        assert response.status_code == 200
+        assert messages_of(response) == [
+            "The selection holds something that is not a draft id; nothing was done."
+        ]
+    assert Draft.objects.get(pk=draft.pk).status == DraftStatus.SUBMITTED

@@ -11,9 +11,9 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from storage import services
 from storage.choices import Decision, DraftStatus, RiskLevel
 from storage.models import Draft, DraftReview
+from storage.review import services
 from tests.conftest import make_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,8 +112,13 @@ def test_concurrent_requests_produce_exactly_one_outcome(
         def run() -> None:
             start.wait(WAIT)
             response = client.post(
-                "/admin/storage/draft/review/",
-                {"_selected_action": draft.pk, "decision": decision, "post": "yes", "reason": "r"},
+                "/admin/storage/draft/",
+                {
+                    "action": f"{decision}_selected",
+                    "_selected_action": draft.pk,
+                    "post": "yes",
+                    "reason": "r",
+                },
             )
             statuses.append(response.status_code)
 

@@ -1,4 +1,4 @@
-"""The reviewer workflow's rules, through the one service that decides (storage/services.py)."""
+"""The reviewer workflow's rules, through the one service that decides (storage.review.services)."""
 
 import os
 import subprocess
@@ -6,11 +6,11 @@ import sys
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.exceptions import PermissionDenied, ValidationError
 
-from storage import services
+from storage.actions import ActionRefused
 from storage.choices import Decision, DraftStatus, RiskLevel
 from storage.models import Draft, DraftReview
+from storage.review import services
 from tests.conftest import make_draft, make_review
 
 pytestmark = pytest.mark.django_db
@@ -86,9 +86,8 @@ def test_one_rejection_rejects_at_once_even_after_an_approval(reviewers):
 @pytest.mark.parametrize("reason", ["", "   \n"])
 def test_a_rejection_without_reason_changes_nothing(reviewers, reason):
     draft = make_draft("acme")
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(ActionRefused, match="Give a reason for the rejection."):
         decide(reviewers["acme-reviewer"], [draft], REJECT, reason)
-    assert error.value.messages == ["Give a reason for the rejection."]
     assert status_of(draft) == DraftStatus.SUBMITTED
     assert not DraftReview.objects.exists()
     assert not LogEntry.objects.exists()
@@ -123,9 +122,9 @@ def test_only_submitted_drafts_change_and_the_others_say_why(reviewers):
 
 def test_users_outside_reviewers_are_refused_and_nothing_changes(reviewers):
     draft = make_draft("acme")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionRefused, match="You may not approve or reject drafts."):
         decide(reviewers["acme-auditor"], [draft])
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionRefused, match="You may not approve or reject drafts."):
         services.preview_decisions(
             user=reviewers["acme-auditor"], draft_ids=[draft.pk], decision=APPROVE
         )
@@ -141,6 +140,17 @@ def test_another_tenants_and_malformed_ids_are_ignored(reviewers):
     )
     assert outcomes == []
     assert status_of(globex_draft) == DraftStatus.SUBMITTED
+
+
+def test_more_drafts_than_one_decision_may_lock_are_refused_whole(reviewers):
+    drafts = [make_draft("acme") for _ in range(101)]
+    for call in (services.decide_drafts, services.preview_decisions):
+        with pytest.raises(ActionRefused, match="Choose at most 100 drafts at a time."):
+            call(
+                user=reviewers["acme-reviewer"], draft_ids=[d.pk for d in drafts], decision=APPROVE
+            )
+    assert not DraftReview.objects.exists()
+    assert {d.status for d in Draft.objects.all()} == {DraftStatus.SUBMITTED}
 
 
 def test_the_preview_tells_what_deciding_would_do_and_writes_nothing(reviewers):

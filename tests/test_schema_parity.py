@@ -1,4 +1,4 @@
-"""The migrations build exactly the spec's SQL (design §2), compared catalog to catalog.
+"""The migrations build exactly the spec's SQL, compared catalog to catalog.
 
 The only allowed difference is the documented hardening: one
 `<table>_tenant_id_not_blank` CHECK per table, on the migrated side only.

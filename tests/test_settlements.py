@@ -3,11 +3,13 @@
 import threading
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import connections
 from django.test import Client
 
-from storage import services
+from storage.actions import ActionRefused
 from storage.models import SettlementIntent
+from storage.settlement import services
 from storage.tenancy import tenant_context
 from tests.db_errors import sqlstate_of
 
@@ -41,11 +43,15 @@ def intents(tenants):
     }
 
 
-def move(user, payment_id, to_status, note="checked with the bank"):
-    """The service opens the user's tenant context itself, as from a shell or a command."""
-    return services.move_settlement(
-        user=user, payment_id=payment_id, to_status=to_status, note=note
+def move(user, payment_id, to_status, note="checked with the bank") -> str:
+    """What became of the intent, in words ("" if it was not found).
+
+    The service opens the user's tenant context itself, as from a shell or a command.
+    """
+    outcomes = services.move_settlements(
+        user=user, payment_ids=[payment_id], to_status=to_status, note=note
     )
+    return outcomes[0].effect if outcomes else ""
 
 
 def test_an_operator_moves_a_manual_intent_to_completed_with_notes(people, intents):
@@ -62,16 +68,23 @@ def test_an_operator_moves_a_manual_intent_to_completed_with_notes(people, inten
         ("processing", "completed", "bank confirmed", "acme-operator"),
     ]
     assert notes[-1]["at"] == intent.updated_at.isoformat()
+    assert [
+        (log.user, log.object_id, log.action_flag, log.get_change_message())
+        for log in LogEntry.objects.order_by("pk")
+    ] == [
+        (operator, "pay-manual", CHANGE, "Moved from queued to processing: sent by hand"),
+        (operator, "pay-manual", CHANGE, "Moved from processing to completed: bank confirmed"),
+    ]
 
 
 @pytest.mark.parametrize(
     ("payment_id", "steps", "message"),
     [
-        ("pay-manual", ["completed"], "is queued: it cannot move to completed"),
-        ("pay-manual", ["processing", "queued"], "is processing: it cannot move to queued"),
-        ("pay-manual", ["processing", "failed", "processing"], "is failed"),
-        ("pay-bank", ["processing"], "is settled by Bank X, not by hand"),
-        ("pay-globex", ["processing"], "No settlement intent pay-globex"),
+        ("pay-manual", ["completed"], "skipped: it is queued: it cannot move to completed"),
+        ("pay-manual", ["processing", "queued"], "skipped: it is processing: it cannot move to"),
+        ("pay-manual", ["processing", "failed", "processing"], "skipped: it is failed"),
+        ("pay-bank", ["processing"], "skipped: it is settled by Bank X, not by hand"),
+        ("pay-globex", ["processing"], ""),  # another tenant's: not found
     ],
 )
 def test_only_the_allowed_moves_of_manual_intents_of_ones_tenant(
@@ -79,9 +92,11 @@ def test_only_the_allowed_moves_of_manual_intents_of_ones_tenant(
 ):
     *allowed, refused = steps
     for status in allowed:
-        move(people["operator"], payment_id, status)
-    with pytest.raises(services.SettlementRefused, match=message):
-        move(people["operator"], payment_id, refused)
+        assert move(people["operator"], payment_id, status) == f"moved to {status}"
+    before = SettlementIntent.objects.get(pk=payment_id)
+    assert move(people["operator"], payment_id, refused).startswith(message)
+    after = SettlementIntent.objects.get(pk=payment_id)
+    assert (after.settlement_status, after.metadata) == (before.settlement_status, before.metadata)
 
 
 @pytest.mark.parametrize(
@@ -99,23 +114,27 @@ def test_notes_are_appended_to_what_lynx_wrote(people, intents, metadata, kept):
 @pytest.mark.parametrize(
     ("metadata", "message"),
     [
-        ({"notes": "legacy text"}, "metadata.notes is not a list"),
-        (["a", "list"], "metadata is not a JSON object"),
+        ({"notes": "legacy text"}, "skipped: its metadata.notes is not a list"),
+        (["a", "list"], "skipped: its metadata is not a JSON object"),
     ],
 )
 def test_metadata_it_cannot_extend_is_refused_and_left_alone(people, intents, metadata, message):
     SettlementIntent.objects.filter(pk="pay-manual").update(metadata=metadata)
-    with pytest.raises(services.SettlementRefused, match=message):
-        move(people["operator"], "pay-manual", "processing")
+    assert move(people["operator"], "pay-manual", "processing").startswith(message)
     intent = SettlementIntent.objects.get(pk="pay-manual")
     assert (intent.settlement_status, intent.metadata) == ("queued", metadata)
 
 
 def test_a_note_and_the_permission_are_required(people, intents):
-    with pytest.raises(services.SettlementRefused, match="A note is required"):
+    with pytest.raises(ActionRefused, match="A note is required"):
         move(people["operator"], "pay-manual", "processing", note="   ")
-    with pytest.raises(services.SettlementRefused, match="You may not settle"):
+    with pytest.raises(ActionRefused, match="You may not settle"):
         move(people["auditor"], "pay-manual", "processing")
+    too_many = [f"pay-{n}" for n in range(101)]
+    with pytest.raises(ActionRefused, match="Choose at most 100 intents at a time."):
+        services.move_settlements(
+            user=people["operator"], payment_ids=too_many, to_status="processing", note="x"
+        )
     assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "queued"
 
 
@@ -128,15 +147,11 @@ def test_two_operators_at_once_move_an_intent_only_once(people, intents):
     def racer(to_status: str, hold: bool) -> None:
         try:
             with tenant_context("acme"):
-                services.move_settlement(
-                    user=operator, payment_id="pay-manual", to_status=to_status, note=to_status
-                )
+                effect = move(operator, "pay-manual", to_status, note=to_status)
                 if hold:
                     first_has_lock.set()
                     release.wait(5)
-            outcomes.append(to_status)
-        except services.SettlementRefused:
-            outcomes.append("refused")
+            outcomes.append(to_status if effect == f"moved to {to_status}" else "refused")
         finally:
             connections.close_all()
 
@@ -166,6 +181,10 @@ def test_the_web_role_may_update_only_the_three_settlement_columns(intents):
         assert SettlementIntent.objects.filter(pk="pay-globex").update(metadata={}) == 0
 
 
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
 def post_action(client: Client, action: str, payment_id: str, **extra):
     return client.post(LIST, {"action": action, "_selected_action": payment_id, **extra})
 
@@ -177,21 +196,23 @@ def test_the_admin_asks_for_a_note_on_a_confirmation_page_then_moves(client, peo
     confirmation = post_action(client, "move_to_processing", "pay-manual")
     assert confirmation.status_code == 200
     assert "Yes, move to processing" in confirmation.text
+    assert confirmation.templates[0].name == "admin/storage/action_confirmation.html"
     assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "queued"
-    no_note = post_action(client, "move_to_processing", "pay-manual", confirm="yes", note="")
+    no_note = post_action(client, "move_to_processing", "pay-manual", post="yes", note="")
     assert "This field is required" in no_note.text
-    done = post_action(client, "move_to_processing", "pay-manual", confirm="yes", note="wired")
+    done = post_action(client, "move_to_processing", "pay-manual", post="yes", note="wired")
     assert done.status_code == 302
     assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "processing"
-    followed = client.get(LIST)
-    assert "Moved 1 settlement intent(s) to processing." in followed.text
+    assert messages_of(client.get(LIST)) == ["pay-manual: moved to processing."]
 
 
 def test_refused_moves_are_reported_and_change_nothing(client, people, intents):
     client.force_login(people["operator"])
-    response = post_action(client, "move_to_completed", "pay-bank", confirm="yes", note="x")
+    response = post_action(client, "move_to_completed", "pay-bank", post="yes", note="x")
     assert response.status_code == 302
-    assert "is settled by Bank X, not by hand" in client.get(LIST).text
+    assert messages_of(client.get(LIST)) == [
+        "pay-bank: skipped: it is settled by Bank X, not by hand."
+    ]
     assert SettlementIntent.objects.get(pk="pay-bank").settlement_status == "queued"
 
 
@@ -200,13 +221,13 @@ def test_a_forged_post_by_an_auditor_changes_nothing(client, people, intents):
     detail = client.get(f"{LIST}pay-manual/change/")
     assert detail.status_code == 200 and "settle-button" not in detail.text
     assert "move_to_processing" not in client.get(LIST).text
-    post_action(client, "move_to_processing", "pay-manual", confirm="yes", note="forged")
+    post_action(client, "move_to_processing", "pay-manual", post="yes", note="forged")
     assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "queued"
 
 
 def test_the_actions_need_a_csrf_token(people, intents):
     client = Client(enforce_csrf_checks=True)
     client.force_login(people["operator"])
-    response = post_action(client, "move_to_processing", "pay-manual", confirm="yes", note="x")
+    response = post_action(client, "move_to_processing", "pay-manual", post="yes", note="x")
     assert response.status_code == 403
     assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "queued"

@@ -5,10 +5,10 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from storage import selectors
 from storage.admin.base import TenantRowsAdmin, short_id
 from storage.admin.display import json_display, run_link, status_badge
 from storage.admin.filters import DateRangeFilter, ExactValueFilter
+from storage.audit.selectors import run_timeline
 from storage.models import ArchivedAuditEvent, AuditEvent
 
 
@@ -53,7 +53,7 @@ class AuditEventAdmin(AuditEventColumnsAdmin):
         """One run's events, live and archived, in order, with the executions they touched."""
         if not self.has_view_permission(request):
             raise Http404("No such run.")
-        timeline = selectors.run_timeline(tenant_id=request.tenant_id, run_id=run_id)
+        timeline = run_timeline(tenant_id=request.tenant_id, run_id=run_id)
         if timeline is None:
             raise Http404("No audit events for this run.")
         context = {

@@ -1,17 +1,32 @@
 """Shared admin behaviour for the spec's tenant tables."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
-from storage import selectors
 from storage.admin.export import CsvExportMixin
 from storage.admin.paginator import EstimatedCountPaginator
+from storage.rows import parse_uuid, tenant_rows
 
 
-class TenantRowsAdmin(CsvExportMixin, admin.ModelAdmin):
+class ReadOnly:
+    """Nobody adds, changes or deletes these rows in the admin, superusers included."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TenantRowsAdmin(ReadOnly, CsvExportMixin, admin.ModelAdmin):
     """Read-only for everyone, superusers included, scoped to the request's tenant, and fast
     on tens of millions of rows: estimated counts, no facet counts, exact searches only."""
 
@@ -27,7 +42,7 @@ class TenantRowsAdmin(CsvExportMixin, admin.ModelAdmin):
         css = {"all": ["storage/admin.css"]}
 
     def get_queryset(self, request):
-        return selectors.tenant_rows(self.model, tenant_id=request.tenant_id)
+        return tenant_rows(self.model, tenant_id=request.tenant_id)
 
     def get_object(self, request, object_id, from_field=None):
         """Another tenant's row, a deleted one and a malformed id all look the same: 404."""
@@ -37,6 +52,11 @@ class TenantRowsAdmin(CsvExportMixin, admin.ModelAdmin):
         return obj
 
     def changelist_view(self, request, extra_context=None):
+        # Django ignores an action the person may not take; a forged one is refused outright.
+        if request.method == "POST":
+            allowed = self.get_actions(request)
+            if any(name and name not in allowed for name in request.POST.getlist("action")):
+                raise PermissionDenied("You may not take this action.")
         # Django answers filters it cannot apply by redirecting to the bare list with ?e=1.
         if ERROR_FLAG in request.GET:
             messages.warning(
@@ -45,6 +65,22 @@ class TenantRowsAdmin(CsvExportMixin, admin.ModelAdmin):
                 "so the list is shown without them.",
             )
         return super().changelist_view(request, extra_context)
+
+    def response_action(self, request, queryset):
+        """Selected ids that cannot be this table's keys are refused with a message, not a 500."""
+        primary_key = self.opts.pk
+        for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
+            try:
+                primary_key.to_python(value)
+            except ValidationError:
+                self.message_user(
+                    request,
+                    f"The selection holds something that is not a {self.opts.verbose_name} id; "
+                    "nothing was done.",
+                    messages.ERROR,
+                )
+                return None
+        return super().response_action(request, queryset)
 
     def get_search_results(self, request, queryset, search_term):
         """Exact matches on `=` search fields only, so that the indexes serve.
@@ -56,7 +92,7 @@ class TenantRowsAdmin(CsvExportMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term or not all(f.startswith("=") for f in fields):
             return super().get_search_results(request, queryset, search_term)
-        as_uuid = selectors.parse_uuid(value=term)
+        as_uuid = parse_uuid(value=term)
         matches = Q()
         for name in (f.removeprefix("=") for f in fields):
             field = self.model._meta.get_field(name)
@@ -67,15 +103,6 @@ class TenantRowsAdmin(CsvExportMixin, admin.ModelAdmin):
             messages.warning(request, f"“{term}” is not an id: search takes a whole id.")
             return queryset.none(), False
         return queryset.filter(matches), False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.display(description="ID")

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from storage.choices import ExecutionStatus
-from storage.selectors import DayCounts
+from storage.dashboard.selectors import DayCounts
 
 BAR, GAP, TOP, PLOT, LEFT = 28, 12, 24, 150, 8
 WIDTH_PER_DAY = BAR + GAP

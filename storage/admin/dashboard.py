@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
-from storage import selectors
 from storage.admin.chart import executions_chart
 from storage.choices import DraftStatus, EventType, ExecutionStatus, RiskLevel, SettlementStatus
+from storage.dashboard.selectors import dashboard
 from storage.roles import REVIEW_PERMISSION
 
 ALERT_STATUSES = {ExecutionStatus.FAILED, ExecutionStatus.DENIED}
@@ -28,7 +28,7 @@ def dashboard_context(request) -> dict:
         return {"dashboard": None}
     # Whole seconds, so that a link's bounds select exactly the rows that were counted.
     now = timezone.now().replace(microsecond=0)
-    data = selectors.dashboard(tenant_id=request.tenant_id, user=request.user, now=now)
+    data = dashboard(tenant_id=request.tenant_id, user=request.user, now=now)
     links = _Links(request.user)
     submitted = {"status": DraftStatus.SUBMITTED}
     return {

@@ -1,31 +1,54 @@
-"""The review queue over lynx_drafts, the draft page, and the way to decide on drafts."""
+"""The review queue over lynx_drafts, the draft page, and approving or rejecting drafts.
 
+Approve and Reject are two-step actions (see `confirmation`): from the queue's
+action menu, or from the draft page's buttons, which post the same action for
+that one draft. The rules live in `storage.review.services`.
+"""
+
+from django import forms
 from django.contrib import admin, messages
-from django.urls import path
 
-from storage import selectors, services
 from storage.admin.base import TenantRowsAdmin, short_id
-from storage.admin.decisions import confirmation_response, decision_view
-from storage.admin.display import badge, payment_facts, pretty_json
+from storage.admin.confirmation import Confirmation, confirm_then_act
+from storage.admin.display import (
+    badge_column,
+    draft_link,
+    payment_facts,
+    pretty_json,
+    status_badge,
+)
 from storage.admin.filters import AwaitingMeFilter, DateRangeFilter, DraftStatusFilter
 from storage.admin.inlines import DecisionTrailInline, ExecutionInline
 from storage.choices import Decision, DraftStatus, DraftType
 from storage.models import Draft
+from storage.review import selectors, services
 from storage.roles import REVIEW_PERMISSION
 
+risk_badge = badge_column("risk_level", kind="risk", description="risk")
 COLUMNS = [
     "draft_type",
-    "status_badge",
-    "risk_badge",
+    status_badge,
+    risk_badge,
     "created_by",
     "created_at",
     "request_id",
     "approvers",
     "approvals",
 ]
+DECISION_ACTIONS = {Decision.APPROVE: "approve_selected", Decision.REJECT: "reject_selected"}
 
 
-MOST_AT_ONCE = 100
+class DecisionForm(forms.Form):
+    """The reviewer's words; whether they are required is the service's rule."""
+
+    reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 70}), strip=True
+    )
+
+    def __init__(self, *args, decision: Decision, **kwargs):
+        super().__init__(*args, **kwargs)
+        reject = decision == Decision.REJECT
+        self.fields["reason"].label = "Reason (required)" if reject else "Note (optional)"
 
 
 @admin.register(Draft)
@@ -41,8 +64,7 @@ class DraftAdmin(TenantRowsAdmin):
     # What the search matches, exactly; get_search_results does it through the indexes.
     search_fields = ["=draft_id", "=request_id", "=created_by"]
     search_help_text = "An exact draft id (or its first 8 characters), request id or creator."
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table
-    actions = ["approve_selected", "reject_selected"]
+    actions = list(DECISION_ACTIONS.values())
     inlines = [ExecutionInline, DecisionTrailInline]
 
     def get_queryset(self, request):
@@ -72,46 +94,46 @@ class DraftAdmin(TenantRowsAdmin):
         return fieldsets
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["may_decide"] = obj is not None and services.may_decide(
-            user=request.user, draft=obj
-        )
-        context["decisions"] = Decision.choices
+        if obj is not None and services.may_decide(user=request.user, draft=obj):
+            context["decision_actions"] = [
+                (action, Decision(decision).label) for decision, action in DECISION_ACTIONS.items()
+            ]
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def get_urls(self):
-        review = self.admin_site.admin_view(lambda request: decision_view(self, request))
-        return [path("review/", review, name="storage_draft_review"), *super().get_urls()]
 
     def has_review_permission(self, request) -> bool:
         return request.user.has_perm(REVIEW_PERMISSION)
 
     @admin.action(description="Approve selected drafts", permissions=["review"])
     def approve_selected(self, request, queryset):
-        return self._confirm(request, queryset, Decision.APPROVE)
+        return self._decide(request, queryset, Decision.APPROVE)
 
     @admin.action(description="Reject selected drafts", permissions=["review"])
     def reject_selected(self, request, queryset):
-        return self._confirm(request, queryset, Decision.REJECT)
+        return self._decide(request, queryset, Decision.REJECT)
 
-    def _confirm(self, request, queryset, decision: Decision):
-        draft_ids = list(queryset.values_list("pk", flat=True)[: MOST_AT_ONCE + 1])
-        if len(draft_ids) > MOST_AT_ONCE:
-            # Each decision locks its draft until the request ends: keep that bounded.
-            self.message_user(
-                request, f"Choose at most {MOST_AT_ONCE} drafts at a time.", messages.ERROR
-            )
-            return None
-        return confirmation_response(
-            self, request, decision=decision, draft_ids=draft_ids, next_url=request.get_full_path()
+    def _decide(self, request, queryset, decision: Decision):
+        user, verb = request.user, decision.label.lower()
+        confirmation = Confirmation(
+            action=DECISION_ACTIONS[decision],
+            title=f"{decision.label} drafts",
+            intro=f"You are about to {verb} these drafts. Each decision is recorded in the "
+            "decision trail with your name.",
+            confirm_label=f"Yes, {verb}",
+            make_form=lambda data: DecisionForm(data, decision=decision),
+            columns={
+                "Draft": draft_link,
+                "Type": Draft.get_draft_type_display,
+                "Risk": risk_badge,
+                "Created by": lambda draft: draft.created_by,
+            },
+            preview=lambda ids: services.preview_decisions(
+                user=user, draft_ids=ids, decision=decision
+            ),
+            perform=lambda ids, reason: services.decide_drafts(
+                user=user, draft_ids=ids, decision=decision, reason=reason
+            ),
         )
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj: Draft) -> str:
-        return badge("status", obj.status, obj.get_status_display())
-
-    @admin.display(description="risk", ordering="risk_level")
-    def risk_badge(self, obj: Draft) -> str:
-        return badge("risk", obj.risk_level, obj.get_risk_level_display())
+        return confirm_then_act(self, request, queryset, confirmation)
 
     @admin.display(description="recommended approvers")
     def approvers(self, obj: Draft) -> str:

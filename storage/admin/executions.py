@@ -3,16 +3,16 @@
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from storage import selectors
 from storage.admin.base import TenantRowsAdmin, short_id
-from storage.admin.display import admin_link, duration, json_display, run_link, status_badge
+from storage.admin.display import draft_link, duration, json_display, run_link, status_badge
 from storage.admin.filters import DateRangeFilter, ExactValueFilter
+from storage.audit.selectors import runs_of_execution
 from storage.models import Execution
 
 COLUMNS = [
     status_badge,
     "tool_id",
-    "draft_link",
+    draft_link,
     "actor_id",
     "created_at",
     "completed_at",
@@ -42,18 +42,13 @@ class ExecutionAdmin(TenantRowsAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="draft", ordering="draft_id")
-    def draft_link(self, obj: Execution):
-        # From the column alone: no join, no query per row.
-        return admin_link("draft", obj.draft_id, str(obj.draft_id)[:8])
-
     @admin.display(description="duration")
     def took(self, obj: Execution) -> str:
         return duration(obj.completed_at - obj.created_at if obj.completed_at else None)
 
     @admin.display(description="audit runs")
     def runs(self, obj: Execution):
-        runs = selectors.runs_of_execution(execution=obj)
+        runs = runs_of_execution(execution=obj)
         if not runs:
             return format_html('<span class="quiet">{}</span>', "no audit events recorded")
         return format_html_join(", ", "{}", ((run_link(run),) for run in runs))

@@ -13,8 +13,8 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 
-from storage import selectors
 from storage.roles import EXPORT_PERMISSION
+from storage.rows import export_rows
 
 ROWS_PER_CHUNK = 500
 # A spreadsheet runs a cell that starts with one of these as a formula, even
@@ -52,7 +52,7 @@ class CsvExportMixin:
             messages.error(request, "These filters cannot be exported: they are not valid.")
             return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
         columns = self.export_columns()
-        rows = selectors.export_rows(
+        rows = export_rows(
             queryset=changelist.queryset, columns=columns, tenant_id=request.tenant_id
         )
         response = StreamingHttpResponse(csv_chunks(columns, rows), content_type="text/csv")

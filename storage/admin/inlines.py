@@ -2,30 +2,22 @@
 
 from django.contrib import admin
 
-from storage import selectors
+from storage.admin.base import ReadOnly
 from storage.models import DraftReview, Execution
+from storage.rows import tenant_rows
 
 
-class TenantRowsInline(admin.TabularInline):
+class TenantRowsInline(ReadOnly, admin.TabularInline):
     """Related rows of the request's tenant, which nobody edits here."""
 
     extra = 0
     can_delete = False
 
     def get_queryset(self, request):
-        return selectors.tenant_rows(self.model, tenant_id=request.tenant_id)
+        return tenant_rows(self.model, tenant_id=request.tenant_id)
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ExecutionInline(TenantRowsInline):

@@ -1,26 +1,25 @@
 """Settlement intents: payments queued for settlement, moved on by hand when the provider is manual.
 
-The rules (which moves, who, the note) live in `storage.services.move_settlement`;
-this screen asks for a note on a confirmation page and reports what happened.
+The moves are two-step actions (see `confirmation`) that ask for a note; the
+rules (which moves, who, the note) live in `storage.settlement.services`.
 """
 
 import json
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
+from django.contrib import admin
 from django.utils.text import Truncator
 
-from storage import services
 from storage.admin.base import TenantRowsAdmin
-from storage.admin.display import badge, json_display
+from storage.admin.confirmation import Confirmation, confirm_then_act
+from storage.admin.display import badge_column, json_display
 from storage.admin.filters import DateRangeFilter
 from storage.choices import SettlementStatus
 from storage.models import SettlementIntent
 from storage.roles import SETTLE_PERMISSION
+from storage.settlement import services
 
-MOST_AT_ONCE = 100
+settlement_badge = badge_column("settlement_status", kind="settlement", description="status")
 
 
 class SettlementNoteForm(forms.Form):
@@ -48,7 +47,14 @@ ACTIONS = {
 
 @admin.register(SettlementIntent)
 class SettlementIntentAdmin(TenantRowsAdmin):
-    list_display = ["payment_id", "status", "provider", "created_at", "updated_at", "summary"]
+    list_display = [
+        "payment_id",
+        settlement_badge,
+        "provider",
+        "created_at",
+        "updated_at",
+        "summary",
+    ]
     list_filter = [
         "settlement_status",
         "provider",
@@ -59,7 +65,7 @@ class SettlementIntentAdmin(TenantRowsAdmin):
     search_help_text = "An exact payment id."
     fields = [
         "payment_id",
-        "status",
+        settlement_badge,
         "provider",
         "created_at",
         "updated_at",
@@ -70,10 +76,6 @@ class SettlementIntentAdmin(TenantRowsAdmin):
 
     def has_settle_permission(self, request) -> bool:
         return request.user.has_perm(SETTLE_PERMISSION)
-
-    @admin.display(description="status", ordering="settlement_status")
-    def status(self, obj: SettlementIntent):
-        return badge("settlement", obj.settlement_status, obj.get_settlement_status_display())
 
     @admin.display(description="metadata")
     def summary(self, obj: SettlementIntent) -> str:
@@ -89,42 +91,24 @@ class SettlementIntentAdmin(TenantRowsAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def settle(self, request, queryset, to_status: str):
-        """The confirmation page first; with its note posted, move each intent via the service."""
-        # Locked one by one until the request commits: in key order, so no deadlock.
-        intents = list(queryset.order_by("pk")[: MOST_AT_ONCE + 1])
-        if len(intents) > MOST_AT_ONCE:
-            messages.error(request, f"Choose at most {MOST_AT_ONCE} intents at a time.")
-            return None
-        form = SettlementNoteForm(request.POST if "confirm" in request.POST else None)
-        if form.is_valid():
-            moved = 0
-            for intent in intents:
-                try:
-                    services.move_settlement(
-                        user=request.user,
-                        payment_id=intent.pk,
-                        to_status=to_status,
-                        note=form.cleaned_data["note"],
-                    )
-                    moved += 1
-                except services.SettlementRefused as refusal:
-                    messages.error(request, str(refusal))
-            if moved:
-                messages.success(request, f"Moved {moved} settlement intent(s) to {to_status}.")
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Move to {to_status}?",
-            "opts": self.opts,
-            "intents": [
-                (intent, to_status in services.next_settlement_statuses(intent=intent))
-                for intent in intents
-            ],
-            "to_status": to_status,
-            "action": ACTIONS[to_status].__name__,
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(
-            request, "admin/storage/settlementintent/settle_confirmation.html", context
+        user = request.user
+        confirmation = Confirmation(
+            action=ACTIONS[to_status].__name__,
+            title=f"Move to {to_status}?",
+            intro=f"These settlement intents will move to {to_status}. Your note is kept in "
+            "each intent's metadata with your name and the time.",
+            confirm_label=f"Yes, move to {to_status}",
+            make_form=SettlementNoteForm,
+            columns={
+                "Payment": lambda intent: intent.payment_id,
+                "Status": settlement_badge,
+                "Provider": SettlementIntent.get_provider_display,
+            },
+            preview=lambda ids: services.preview_settlement_moves(
+                user=user, payment_ids=ids, to_status=to_status
+            ),
+            perform=lambda ids, note: services.move_settlements(
+                user=user, payment_ids=ids, to_status=to_status, note=note
+            ),
         )
+        return confirm_then_act(self, request, queryset, confirmation)

@@ -1,6 +1,6 @@
 """The RLS role may move a settlement intent on: these three columns, nothing else of it.
 
-`storage.services.move_settlement` is the only writer; the provider, tenant and
+`storage.settlement.services.move_settlements` is the only writer; the provider, tenant and
 payment id stay out of reach of the web role."""
 
 from django.db import migrations

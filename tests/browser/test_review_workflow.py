@@ -64,7 +64,7 @@ def test_a_reviewer_approves_two_drafts_from_the_queue(page, login, screenshot, 
     screenshot("review-queue")
     page.select_option("select[name=action]", "approve_selected")
     page.click("button[name=index]")
-    assert page.locator("#decision-outcomes tbody tr").all_inner_texts() == [
+    assert page.locator("#action-outcomes tbody tr").all_inner_texts() == [
         f"{str(d.pk)[:8]}\tDocs\tLow\tlynx-agent\tApproved"
         for d in sorted((first, second), key=lambda d: d.pk)
     ]
@@ -107,7 +107,7 @@ def test_a_high_risk_draft_needs_two_different_reviewers(open_as, reviewers):
     first.check(f"input[name=_selected_action][value='{draft.pk}']")
     first.select_option("select[name=action]", "approve_selected")
     first.click("button[name=index]")
-    assert "Skipped: you already approved this draft" in first.inner_text("#decision-outcomes")
+    assert "Skipped: you already approved this draft" in first.inner_text("#action-outcomes")
     assert first.locator("input[type=submit][value='Yes, approve']").count() == 0
     second = open_as("acme-reviewer2")
     decide_on_draft_page(second, draft, "Approve")
@@ -126,7 +126,7 @@ def test_a_reviewer_cannot_decide_on_their_own_draft_or_see_another_tenants(page
     page.check(f"input[name=_selected_action][value='{own.pk}']")
     page.select_option("select[name=action]", "reject_selected")
     page.click("button[name=index]")
-    assert "Skipped: you created this draft" in page.inner_text("#decision-outcomes")
+    assert "Skipped: you created this draft" in page.inner_text("#action-outcomes")
     assert status_of(own) == DraftStatus.SUBMITTED
     response = page.goto(f"{QUEUE}{globex.pk}/change/")
     assert response.status == 404
@@ -135,10 +135,10 @@ def test_a_reviewer_cannot_decide_on_their_own_draft_or_see_another_tenants(page
 FORGED_POST = """async (draftId) => {
     const body = new FormData();
     body.append("csrfmiddlewaretoken", document.querySelector("[name=csrfmiddlewaretoken]").value);
+    body.append("action", "approve_selected");
     body.append("_selected_action", draftId);
-    body.append("decision", "approve");
     body.append("post", "yes");
-    const response = await fetch("/admin/storage/draft/review/", {method: "POST", body});
+    const response = await fetch("/admin/storage/draft/", {method: "POST", body});
     return response.status;
 }"""
 

@@ -8,7 +8,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from storage import selectors, services
+from storage.actions import ActionRefused
+from storage.audit.selectors import archivable_events, audit_event_tenants
+from storage.audit.services import archive_audit_events_batch
+from storage.rows import estimated_count
 
 
 def at_least(minimum: int):
@@ -61,14 +64,14 @@ class Command(BaseCommand):
         cutoff = timezone.now() - timedelta(days=older_than)
         self.say(f"Audit events created before {cutoff:%Y-%m-%d %H:%M:%S %Z}:")
         moved = 0
-        for tenant_id in selectors.audit_event_tenants():
-            events = selectors.archivable_events(tenant_id=tenant_id, older_than=cutoff)
+        for tenant_id in audit_event_tenants():
+            events = archivable_events(tenant_id=tenant_id, older_than=cutoff)
             if dry_run:
                 count = events.count()
                 moved += count
                 self.say(f"  {tenant_id}: {count} would move")
                 continue
-            self.say(f"  {tenant_id}: about {selectors.estimated_count(queryset=events)} to move")
+            self.say(f"  {tenant_id}: about {estimated_count(queryset=events)} to move")
             moved += self.archive_tenant(tenant_id, cutoff, batch_size, pause)
         verb = "would move" if dry_run else "moved"
         self.say(f"Done: {moved} events {verb} to the archive.")
@@ -77,10 +80,10 @@ class Command(BaseCommand):
         moved = 0
         while True:
             try:
-                count = services.archive_audit_events_batch(
+                count = archive_audit_events_batch(
                     tenant_id=tenant_id, older_than=cutoff, batch_size=batch_size
                 )
-            except services.ArchiveConflict as conflict:
+            except ActionRefused as conflict:
                 raise CommandError(str(conflict)) from None
             moved += count
             if count:

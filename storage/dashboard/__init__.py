@@ -1,0 +1,1 @@
+"""The dashboard: a tenant's numbers at a glance, across the other domains."""

@@ -1,0 +1,95 @@
+"""The dashboard's numbers for one tenant, each query on a (tenant_id, ...) index."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from storage.choices import DraftStatus, EventType, ExecutionStatus, RiskLevel, SettlementStatus
+from storage.models import AuditEvent, Draft, Execution, SettlementIntent, User
+from storage.review.selectors import awaiting_review
+from storage.rows import tenant_rows
+
+LAST_DAY = timedelta(hours=24)
+STUCK_AFTER = timedelta(hours=1)
+CHART_DAYS = 14
+REFUSALS_SHOWN = 5
+REFUSALS_WINDOW = timedelta(days=7)  # bounds the index scan when refusals are rare
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    day: date
+    by_status: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    now: datetime
+    awaiting_review: dict[str, int]  # submitted drafts by risk level
+    awaiting_me: int
+    executions_last_day: dict[str, int]  # by status
+    stuck_settlements: int
+    latest_refusals: list[AuditEvent]
+    days: list[DayCounts]
+
+    @property
+    def last_day_since(self) -> datetime:
+        return self.now - LAST_DAY
+
+    @property
+    def stuck_since(self) -> datetime:
+        return self.now - STUCK_AFTER
+
+
+def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
+    """The dashboard's numbers: six queries, each on one of the spec's (tenant_id, ...) indexes."""
+    drafts = tenant_rows(Draft, tenant_id=tenant_id).filter(status=DraftStatus.SUBMITTED)
+    executions = tenant_rows(Execution, tenant_id=tenant_id)
+    first_day = timezone.localdate(now) - timedelta(days=CHART_DAYS - 1)
+    return Dashboard(
+        now=now,
+        awaiting_review=_counts(drafts, "risk_level", RiskLevel.values),
+        awaiting_me=awaiting_review(drafts=drafts, user=user).count(),
+        executions_last_day=_counts(
+            executions.filter(created_at__gte=now - LAST_DAY), "status", ExecutionStatus.values
+        ),
+        stuck_settlements=tenant_rows(SettlementIntent, tenant_id=tenant_id)
+        .filter(settlement_status=SettlementStatus.PROCESSING, updated_at__lt=now - STUCK_AFTER)
+        .count(),
+        latest_refusals=list(
+            tenant_rows(AuditEvent, tenant_id=tenant_id)
+            .filter(event_type=EventType.REFUSAL, created_at__gte=now - REFUSALS_WINDOW)
+            .order_by("-created_at")[:REFUSALS_SHOWN]
+        ),
+        days=_daily_executions(executions, first_day=first_day),
+    )
+
+
+def _counts(queryset: QuerySet, column: str, values: list[str]) -> dict[str, int]:
+    found = dict(queryset.order_by().values_list(column).annotate(n=Count("*")))
+    return {value: found.get(value, 0) for value in values}
+
+
+def _daily_executions(executions: QuerySet, *, first_day: date) -> list[DayCounts]:
+    rows = (
+        # Days in TIME_ZONE, as TruncDate and the date-range filter count them.
+        executions.filter(
+            created_at__gte=timezone.make_aware(datetime.combine(first_day, time.min))
+        )
+        .annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values_list("day", "status")
+        .annotate(n=Count("*"))
+    )
+    found = {(day, status): n for day, status, n in rows}
+    return [
+        DayCounts(day, {s: found.get((day, s), 0) for s in ExecutionStatus.values})
+        for day in (first_day + timedelta(days=i) for i in range(CHART_DAYS))
+    ]

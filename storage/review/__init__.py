@@ -1,0 +1,1 @@
+"""The reviewer workflow: finance reviewers approve or reject the drafts Lynx AI submits."""

@@ -1,0 +1,1 @@
+"""Settlement operations: moving manual settlement intents on by hand."""
