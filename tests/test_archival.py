@@ -1,16 +1,21 @@
 """archive_audit_events: moves old events, keeps recent ones, survives being killed mid-run."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
+from storage.audit.services import archive_audit_events_batch
 from storage.models import ArchivedAuditEvent, AuditEvent
 from tests.catalog import database_url
 
@@ -142,3 +147,62 @@ def test_an_event_already_in_the_archive_stops_the_batch_and_loses_nothing(event
         call_command("archive_audit_events", "--batch-size", "100", stdout=StringIO())
     assert ids(AuditEvent) == events
     assert ids(ArchivedAuditEvent) == archived_before  # acme comes first: nothing moved
+
+
+def test_it_prints_each_tenants_estimate_then_its_progress_in_batches_of_5000(tenants):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO lynx_audit_events (run_id, tenant_id, event_type, created_at) "
+            "SELECT 'old', 'acme', 'tool_call', now() - interval '100 days' "
+            "FROM generate_series(1, 5100)"
+        )
+    out = StringIO()
+    call_command("archive_audit_events", stdout=out)
+    header, estimate, *progress = out.getvalue().splitlines()
+    assert re.fullmatch(r"  acme: about \d+ to move", estimate), estimate
+    assert progress == [
+        "  acme: 5000 moved",
+        "  acme: 5100 moved",
+        "Done: 5100 events moved to the archive.",
+    ]
+
+
+def test_older_than_overrides_the_retention_setting(events):
+    out = StringIO()
+    call_command("archive_audit_events", "--older-than", "80", "--dry-run", stdout=out)
+    assert "acme: 1540 would move" in out.getvalue()
+
+
+def test_pause_waits_after_each_full_batch(events, monkeypatch):
+    waits = []
+    monkeypatch.setattr("storage.management.commands.archive_audit_events.time.sleep", waits.append)
+    call_command(
+        "archive_audit_events", "--batch-size", "500", "--pause", "0.25", stdout=StringIO()
+    )
+    assert waits == [0.25] * 4  # acme: 3 full batches of 1500 events; globex: 1 of 700
+
+
+def test_a_second_run_skips_the_events_the_first_is_moving(events):
+    """Two runs share the work: what another run has locked is skipped, never waited for."""
+    other = psycopg.connect(database_url(connection.settings_dict["NAME"]))
+    try:
+        locked = {
+            event_id
+            for (event_id,) in other.execute(
+                "SELECT event_id FROM lynx_audit_events WHERE tenant_id = 'acme' "
+                "ORDER BY created_at LIMIT 100 FOR UPDATE"
+            )
+        }
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # a run that waits fails, not hangs
+        moved = archive_audit_events_batch(
+            tenant_id="acme", older_than=timezone.now() - timedelta(days=90), batch_size=100
+        )
+    finally:
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert moved == 100
+    archived = ids(ArchivedAuditEvent)
+    assert len(archived) == 100 and not archived & locked
+    assert_nothing_lost_or_duplicated(events)

@@ -1,5 +1,6 @@
 """Executions, audit events and run timelines as auditors see them: lists, details, bad input."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,8 +10,8 @@ from django.utils import timezone
 
 from storage.audit import selectors as audit_selectors
 from storage.choices import EventType, ExecutionStatus
-from storage.models import ArchivedAuditEvent, AuditEvent, Execution
-from tests.conftest import make_draft, make_execution
+from storage.models import ArchivedAuditEvent, AuditEvent, Execution, SettlementIntent
+from tests.conftest import make_draft, make_execution, make_review
 from tests.plans import assert_uses_tenant_index
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +31,7 @@ def acme_run(tenants):
         error_message=SCRIPT,
         result_payload={"html": SCRIPT},
         source_context={"run_id": "run-1"},
+        rollback_instructions={"undo": "refund <b>all</b>"},
         completed_at=start + timedelta(seconds=3),
     )
     succeeded = make_execution(draft, status=ExecutionStatus.SUCCEEDED, tool_id="docs.render")
@@ -57,6 +59,9 @@ def test_execution_detail_escapes_payloads_and_links_to_its_run(client, viewers,
     assert SCRIPT not in response.text
     assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in response.text
     assert '<pre class="json">{\n  &quot;html&quot;' in response.text
+    assert "&quot;undo&quot;: &quot;refund &lt;b&gt;all&lt;/b&gt;&quot;" in response.text
+    error = '<div class="readonly">&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;</div>'
+    assert error in response.text
     assert 'href="/admin/storage/auditevent/run/run-1/"' in response.text
     assert f'href="/admin/storage/draft/{acme_run["draft"].pk}/change/"' in response.text
 
@@ -88,6 +93,27 @@ def test_run_timeline_orders_live_and_archived_events_and_links_executions(
     assert f"/admin/storage/execution/{acme_run['succeeded'].pk}/change/" in response.text
     assert SCRIPT not in response.text
     assert response.text.count("<details") == 8
+    assert response.text.count("<em>(archived)</em>") == 1
+
+
+def test_a_run_shows_the_executions_of_the_drafts_it_names_and_its_errors_as_text(client, viewers):
+    draft = make_draft("acme")
+    execution = make_execution(draft, tool_id="vpm.pay")
+    make_execution(make_draft("acme"), tool_id="vpm.pay")  # not named by the run
+    AuditEvent.objects.create(
+        run_id="run-2",
+        tenant_id="acme",
+        event_type=EventType.RUN_FAILURE,
+        input_data={"draft_id": str(draft.pk)},
+        error_message=SCRIPT,
+    )
+    client.force_login(viewers["acme"])
+    response = client.get("/admin/storage/auditevent/run/run-2/")
+    assert [e.pk for e in response.context["timeline"].executions] == [execution.pk]
+    assert SCRIPT not in response.text
+    assert '<pre class="error">&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;</pre>' in (
+        response.text
+    )
 
 
 def test_a_long_run_shows_its_first_events_and_says_so(client, viewers, acme_run, monkeypatch):
@@ -185,6 +211,35 @@ def test_unknown_filter_parameters_are_not_a_500(client, viewers, query):
         assert "Those filters are not valid" in response.text
 
 
+@pytest.mark.parametrize(
+    ("url", "whole", "part"),
+    [
+        ("/admin/storage/execution/", "req-1", "req"),
+        ("/admin/storage/auditevent/", "run-1", "run"),
+        ("/admin/storage/archivedauditevent/", "run-1", "run-"),
+        ("/admin/storage/settlementintent/", "pay-1", "pay"),
+    ],
+)
+def test_search_never_matches_part_of_an_id(client, viewers, acme_run, url, whole, part):
+    SettlementIntent.objects.create(payment_id="pay-1", tenant_id="acme")
+    client.force_login(viewers["acme"])
+    assert client.get(url, {"q": whole}).context["cl"].result_list
+    assert not client.get(url, {"q": part}).context["cl"].result_list
+
+
+@pytest.mark.parametrize(
+    ("url", "titles"),
+    [
+        ("/admin/storage/execution/", ["status", "tool id", "created at"]),
+        ("/admin/storage/auditevent/", ["event type", "status", "tool id", "created at"]),
+        ("/admin/storage/archivedauditevent/", ["event type", "status", "tool id", "created at"]),
+    ],
+)
+def test_the_lists_offer_the_filters_the_guide_names(client, viewers, url, titles):
+    client.force_login(viewers["acme"])
+    assert re.findall(r'data-filter-title="([^"]+)"', client.get(url).text) == titles
+
+
 def test_audit_event_search_by_run_and_event_id(client, viewers, acme_run):
     client.force_login(viewers["acme"])
     by_run = client.get("/admin/storage/auditevent/?q=run-1").context["cl"].result_list
@@ -240,6 +295,32 @@ def test_big_lists_show_an_estimated_count(client, viewers, monkeypatch):
     assert 'class="result-count"><abbr' in response.text and ">about " in response.text
 
 
+def test_lists_are_counted_up_to_ten_thousand_rows_and_estimated_above(client, viewers):
+    """Exactly "9000", then "about N" with no COUNT at all once the planner expects more."""
+    client.force_login(viewers["acme"])
+
+    def listing(total: int):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO lynx_audit_events (run_id, tenant_id, event_type) "
+                "SELECT 'bulk-' || n, 'acme', 'tool_call' FROM generate_series(1, %s) n",
+                [total - AuditEvent.objects.count()],
+            )
+            cursor.execute("ANALYZE lynx_audit_events")
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/admin/storage/auditevent/")
+        counts = [q["sql"] for q in captured if "COUNT(" in q["sql"].upper()]
+        return response, counts
+
+    response, counts = listing(9_000)
+    assert not response.context["cl"].paginator.estimated
+    assert '<span class="result-count">9000</span>' in response.text
+    response, counts = listing(11_000)
+    assert response.context["cl"].paginator.estimated
+    assert ">about " in response.text
+    assert counts == []
+
+
 def test_a_stale_underestimate_stops_counting_at_the_threshold(client, viewers, monkeypatch):
     """Statistics that say "few rows" must not turn into a count of every row."""
     from storage.admin.paginator import EstimatedCountPaginator
@@ -285,6 +366,26 @@ def test_the_main_list_queries_use_the_tenant_indexes(client, viewers, url, tabl
         if f'FROM "{table}"' in q["sql"] and not q["sql"].startswith("EXPLAIN")
     ]
     assert_uses_tenant_index(statements, tenant_id="acme")
+
+
+@pytest.mark.parametrize(
+    "url", [*LIST_PAGES, "/admin/storage/draft/?status=all", "/admin/storage/draftreview/"]
+)
+def test_lists_sort_by_creation_time_only_and_never_count_distinct_values(
+    client, tenants, make_user, url
+):
+    """No date drill-down, no facet counts, no sorting that would sort every row of a tenant."""
+    auditor = make_user("acme-auditor", tenant=tenants["acme"], groups=("Auditors",))
+    _load_rows("acme", 3)
+    make_review(make_draft("acme"), auditor)
+    client.force_login(auditor)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, {"_facets": "1"})
+    sortable = re.findall(r'<div class="text"><a href="[^"]*">([^<]+)</a></div>', response.text)
+    assert sortable == ["Created at"]
+    assert "Show counts" not in response.text
+    statements = [q["sql"].upper() for q in captured]
+    assert not [sql for sql in statements if "DISTINCT" in sql or "FILTER (WHERE" in sql]
 
 
 def _load_rows(tenant_id: str, count: int) -> None:

@@ -48,6 +48,10 @@ def test_a_sound_database_passes():
             ("storage.E003", "Row level security is disabled on lynx_audit_events_archive."),
         ),
         (
+            "ALTER ROLE lynx_portal SUPERUSER",
+            ("storage.E011", "The RLS role lynx_portal is a superuser."),
+        ),
+        (
             "ALTER ROLE lynx_portal BYPASSRLS",
             ("storage.E012", "The RLS role lynx_portal has BYPASSRLS."),
         ),
@@ -56,10 +60,28 @@ def test_a_sound_database_passes():
             ("storage.E013", "The RLS role lynx_portal owns settlement_intents."),
         ),
     ],
-    ids=["rls-disabled", "policy-dropped", "policy-changed", "archive-rls", "bypassrls", "owner"],
+    ids=[
+        "rls-disabled",
+        "policy-dropped",
+        "policy-changed",
+        "archive-rls",
+        "superuser",
+        "bypassrls",
+        "owner",
+    ],
 )
 def test_each_weakness_is_an_error(sql, expected):
     assert errors_after(sql) == [expected]
+
+
+def test_a_connecting_role_that_cannot_switch_to_the_rls_role_is_an_error():
+    """As a role outside lynx_portal (made and dropped in the rolled-back transaction)."""
+    errors = errors_after(
+        "CREATE ROLE lynx_check_outsider; "
+        "GRANT SELECT ON django_migrations TO lynx_check_outsider; "
+        "SET LOCAL ROLE lynx_check_outsider"
+    )
+    assert errors == [("storage.E014", "The connecting role cannot SET ROLE lynx_portal.")]
 
 
 def test_manage_py_check_fails_on_a_weakened_database():

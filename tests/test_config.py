@@ -50,3 +50,30 @@ def test_production_settings_pass_the_deploy_check():
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+FORWARDED_HTTPS_PROBE = (
+    "from django.test import Client; "
+    "print(Client().get('/admin/', headers={'x-forwarded-proto': 'https'}).status_code)"
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("behind_proxy", "status"), [({}, "301"), ({"BEHIND_TLS_PROXY": "true"}, "302")]
+)
+def test_forwarded_https_is_trusted_only_behind_a_tls_proxy(behind_proxy, status):
+    """Without BEHIND_TLS_PROXY a client cannot claim HTTPS: it is redirected to https.
+
+    Behind the proxy the request counts as HTTPS and goes on (to the sign-in page).
+    """
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        FORWARDED_HTTPS_PROBE,
+        DATABASE_URL=database_url(connection.settings_dict["NAME"]),
+        ALLOWED_HOSTS="testserver",
+        **behind_proxy,
+    )
+    assert result.stdout.strip() == status, result.stderr

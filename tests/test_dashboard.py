@@ -1,7 +1,7 @@
 """The dashboard on the admin index: its numbers, and the lists its links open."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from html import unescape
 
 import pytest
@@ -89,9 +89,11 @@ def test_the_dashboard_numbers(client, auditor, activity):
         "Denied": 1,
         "Processing for over an hour": 1,
     }
+    assert list(shown)[:3] == ["High", "Medium", "Low"]
     assert 'class="app-storage module' in response.text  # the app list stays
     refusals = response.context["dashboard"]["refusals"]
     assert [e.run_id for e in refusals] == ["refused-1", "refused-2"]
+    assert 'href="/admin/storage/auditevent/run/refused-1/"' in response.text
     assert "<b>not allowed</b>" not in response.text
 
 
@@ -168,3 +170,43 @@ def test_no_dashboard_without_a_tenant(client, make_user, activity):
     client.force_login(make_user("root", is_superuser=True))
     response = client.get("/admin/")
     assert 'id="dashboard"' not in response.text
+
+
+def test_each_bar_says_its_total_and_each_segment_its_number(client, auditor):
+    """Bars and segments carry their numbers as text, and each bar opens its day's list."""
+    today = timezone.localdate()
+    days = {
+        today - timedelta(days=3): {"succeeded": 5, "failed": 2},
+        today - timedelta(days=2): {"succeeded": 1},
+    }
+    for day, counts in days.items():
+        draft = make_draft("acme")
+        noon = timezone.make_aware(datetime.combine(day, time(12)))
+        for status, count in counts.items():
+            for n in range(count):
+                make_execution(draft, status=status, tool_id=f"tool-{n}", created_at=noon)
+    client.force_login(auditor)
+    html = client.get("/admin/").text
+    for day, counts in days.items():
+        bar = re.search(rf'<g class="day" data-day="{day}">(.*?)</g>', html, re.S).group(1)
+        url, total = re.search(r'<a href="([^"]+)"><text [^>]*>(\d+)</text></a>', bar).groups()
+        assert int(total) == sum(counts.values())
+        assert client.get(unescape(url)).context["cl"].result_count == int(total)
+        segments = re.findall(
+            r'class="segment segment-(\w+)">.*?</rect><text [^>]*>(\d+)</text>', bar
+        )
+        assert {status: int(number) for status, number in segments} == counts
+    # The numbers behind the chart: started, succeeded, failed, denied, total.
+    day = today - timedelta(days=3)
+    assert f"<tr><td>{day}</td><td>0</td><td>5</td><td>2</td><td>0</td><td>7</td></tr>" in html
+
+
+def test_nothing_is_marked_when_nothing_needs_attention(client, auditor):
+    """Failures older than a day, and none stuck or high-risk: no number is marked."""
+    make_execution(
+        make_draft("acme"), status="failed", created_at=timezone.now() - timedelta(days=2)
+    )
+    client.force_login(auditor)
+    html = client.get("/admin/").text
+    assert numbers(html)["Failed"][0] == 0
+    assert 'class="number alert"' not in html

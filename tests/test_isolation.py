@@ -202,6 +202,13 @@ def test_requests_in_turn_on_one_connection_each_see_their_own_rows(rows, viewer
     assert len(pids) == 1, "the requests did not share one connection"
 
 
+@pytest.mark.urls("tests.urls")
+def test_a_refused_request_commits_nothing(client, rows, viewers):
+    client.force_login(viewers["acme"])
+    assert client.get("/_refuse/").status_code == 403
+    assert set(Draft.objects.values_list("status", flat=True)) == {"submitted"}
+
+
 @pytest.mark.parametrize(
     "url",
     [

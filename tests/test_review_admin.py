@@ -1,5 +1,6 @@
 """The review queue, the draft page and the decision pages, as a reviewer's browser sees them."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -117,6 +118,18 @@ def test_search_finds_exact_ids_request_ids_and_creators_only(as_reviewer):
     assert shown(as_reviewer.get(QUEUE, {"q": "req-done"})) == [approved.pk]  # any status
 
 
+@pytest.mark.parametrize(
+    ("path", "titles"),
+    [
+        (QUEUE, ["status", "my queue", "risk level", "draft type", "created at"]),
+        (TRAIL, ["reviewer", "decision", "created at"]),
+    ],
+)
+def test_the_lists_offer_the_filters_the_guide_names(as_reviewer, path, titles):
+    html = as_reviewer.get(path).text
+    assert re.findall(r'data-filter-title="([^"]+)"', html) == titles
+
+
 def test_a_malformed_draft_id_gives_an_empty_result_and_a_message(as_reviewer):
     make_draft("acme")
     term = "0123456789abcdef0123456789abcdeg"[:-1] + "-"
@@ -157,6 +170,8 @@ def test_the_draft_page_escapes_json_and_puts_payment_facts_first(as_reviewer):
     facts = html.index('<div class="payment-fact"><b>Amount</b> 1250.00</div>')
     assert facts < html.index('<pre class="json">')
     assert '<div class="payment-fact"><b>Currency</b> EUR</div>' in html
+    payee = '<div class="payment-fact"><b>Payee</b> &lt;script&gt;alert(1)&lt;/script&gt;</div>'
+    assert payee in html
 
 
 def test_the_draft_page_links_executions_and_shows_the_trail_newest_first(as_reviewer, reviewers):

@@ -6,6 +6,7 @@ concurrently in PostgreSQL; the draft's row lock must serialise them.
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
@@ -48,11 +49,39 @@ def wait_for_a_lock_wait() -> None:
     raise AssertionError("the second decision never waited for the first one's lock")
 
 
+def decide_at_once(first: Callable[[], None], second: Callable[[], None]) -> None:
+    """Two decisions in two connections, the second's transaction begun before the first decides.
+
+    The first holds its row lock until the second is seen waiting for it, then commits.
+    """
+    second_began, first_decided, commit_first = (threading.Event() for _ in range(3))
+
+    def run_first() -> None:
+        second_began.wait(WAIT)
+        with transaction.atomic():
+            first()
+            first_decided.set()
+            commit_first.wait(WAIT)
+
+    def run_second() -> None:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")  # the transaction, and its NOW(), begin here
+            second_began.set()
+            first_decided.wait(WAIT)
+            second()
+
+    threads = [in_thread(run_first), in_thread(run_second)]
+    wait_for_a_lock_wait()
+    commit_first.set()
+    for thread in threads:
+        thread.join(WAIT)
+
+
 def test_a_second_decision_waits_for_the_first_and_then_sees_it(reviewers):
     """The same reviewer approving a high-risk draft twice at once: one approval, not two."""
     reviewer = reviewers["acme-reviewer"]
     draft = make_draft("acme", risk_level=RiskLevel.HIGH)
-    first_decided, commit_first = threading.Event(), threading.Event()
     effects = {}
 
     def decide(name: str) -> None:
@@ -61,21 +90,7 @@ def test_a_second_decision_waits_for_the_first_and_then_sees_it(reviewers):
         )
         effects[name] = outcomes[0].effect
 
-    def first() -> None:
-        with transaction.atomic():  # holds the row lock until told to commit
-            decide("first")
-            first_decided.set()
-            commit_first.wait(WAIT)
-
-    def second() -> None:
-        first_decided.wait(WAIT)
-        decide("second")
-
-    threads = [in_thread(first), in_thread(second)]
-    wait_for_a_lock_wait()
-    commit_first.set()
-    for thread in threads:
-        thread.join(WAIT)
+    decide_at_once(lambda: decide("first"), lambda: decide("second"))
     assert effects == {
         "first": "stays submitted with 1/2 approvals",
         "second": "skipped: you already approved this draft",
@@ -133,3 +148,24 @@ def test_concurrent_requests_produce_exactly_one_outcome(
     trail = list(DraftReview.objects.all())
     assert len(trail) == reviews
     assert trail[0].to_status == status  # the newest decision made the draft what it is
+
+
+def test_the_trail_keeps_the_order_decisions_were_made_in(reviewers):
+    """A decision is stamped when it is made, after the row lock, not when its transaction began.
+
+    The second reviewer's transaction begins first, then waits for the first one's lock: its
+    decision still comes last in the trail, as the one that approved the draft.
+    """
+    draft = make_draft("acme", risk_level=RiskLevel.HIGH)
+
+    def approve(username: str) -> Callable[[], None]:
+        return lambda: services.decide_drafts(
+            user=reviewers[username], draft_ids=[draft.pk], decision=Decision.APPROVE
+        )
+
+    decide_at_once(approve("acme-reviewer"), approve("acme-reviewer2"))
+    trail = DraftReview.objects.order_by("created_at").values_list(
+        "reviewer__username", "to_status"
+    )
+    assert list(trail) == [("acme-reviewer", "submitted"), ("acme-reviewer2", "approved")]
+    assert Draft.objects.get(pk=draft.pk).status == DraftStatus.APPROVED

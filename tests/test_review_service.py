@@ -185,3 +185,15 @@ def test_a_high_risk_approval_count_below_one_is_refused_at_start():
         text=True,
     )
     assert "LYNX_HIGH_RISK_APPROVALS must be 1 or more." in result.stderr
+
+
+@pytest.mark.parametrize("created_by", ["acme-boss", "boss@acme.test"])
+def test_a_reviewer_whose_account_has_capitals_is_still_the_maker(make_user, tenants, created_by):
+    """Lynx AI may write `created_by` in lower case while the account is "Acme-Boss"."""
+    boss = make_user(
+        "Acme-Boss", tenant=tenants["acme"], groups=("Reviewers",), email="Boss@Acme.test"
+    )
+    draft = make_draft("acme", created_by=created_by)
+    assert decide(boss, [draft]) == {str(draft.pk): "skipped: you created this draft"}
+    assert status_of(draft) == DraftStatus.SUBMITTED
+    assert not services.may_decide(user=boss, draft=draft)

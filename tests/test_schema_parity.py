@@ -7,6 +7,7 @@ The only allowed difference is the documented hardening: one
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
@@ -107,6 +108,13 @@ def test_migrations_unapply_and_reapply_to_the_same_schema():
     try:
         call_command("migrate", "storage", "zero", verbosity=0)
         assert migrated_snapshot() == dict.fromkeys(SPEC_TABLES)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT rolname, has_table_privilege(rolname, 'django_session', 'SELECT') "
+                "FROM pg_roles WHERE rolname = %s",
+                [settings.LYNX_DB_RLS_ROLE],
+            )
+            assert cursor.fetchall() == [(settings.LYNX_DB_RLS_ROLE, False)]
     finally:
         call_command("migrate", verbosity=0)
     assert_same_schema(before, migrated_snapshot(), ("before", "reapplied"))

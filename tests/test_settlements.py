@@ -1,5 +1,6 @@
 """Manual settlement: queued -> processing -> completed|failed, with a note, by operators only."""
 
+import re
 import threading
 
 import pytest
@@ -204,6 +205,20 @@ def test_the_admin_asks_for_a_note_on_a_confirmation_page_then_moves(client, peo
     assert done.status_code == 302
     assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "processing"
     assert messages_of(client.get(LIST)) == ["pay-manual: moved to processing."]
+
+
+def test_the_intent_page_offers_only_the_moves_allowed_now(client, people, intents):
+    client.force_login(people["operator"])
+
+    def offered(payment_id: str) -> list[str]:
+        return re.findall(r'data-action="(\w+)"', client.get(f"{LIST}{payment_id}/change/").text)
+
+    assert offered("pay-manual") == ["move_to_processing"]
+    assert offered("pay-bank") == []
+    move(people["operator"], "pay-manual", "processing")
+    assert offered("pay-manual") == ["move_to_completed", "move_to_failed"]
+    move(people["operator"], "pay-manual", "failed")
+    assert offered("pay-manual") == []
 
 
 def test_refused_moves_are_reported_and_change_nothing(client, people, intents):

@@ -1,7 +1,7 @@
-"""The project's URLs plus two views that let isolation tests look inside a request."""
+"""The project's URLs plus three views that let isolation tests look inside a request."""
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseForbidden, JsonResponse
 from django.urls import path
 
 from lynxportal.urls import urlpatterns as project_urlpatterns
@@ -25,8 +25,16 @@ def boom(request):
     raise RuntimeError("the view failed half-way")
 
 
+def refuse(request):
+    """Writes (as the web role may), then refuses: the write must not be committed either."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE lynx_drafts SET status = 'approved'")
+    return HttpResponseForbidden("refused after a write")
+
+
 urlpatterns = [
     path("_probe/", probe),
     path("_boom/", boom),
+    path("_refuse/", refuse),
     *project_urlpatterns,
 ]
