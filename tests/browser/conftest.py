@@ -68,12 +68,17 @@ def login(page):
     return sign_in
 
 
+def save_screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """The page as it looks now, in test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=path, full_page=full_page)
+    return path
+
+
 @pytest.fixture
 def screenshot(page):
     def save(name: str) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=path, full_page=True)
-        return path
+        return save_screenshot(page, name)
 
     return save
