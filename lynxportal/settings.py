@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "storage",
+    "demo",  # only `manage.py seed_demo`; production imports none of it
 ]
 
 MIDDLEWARE = [

@@ -12,12 +12,13 @@ from django.db.models import Count, F, Max, Min
 from django.utils import timezone
 from psycopg import sql
 
+from demo.accounts import TENANTS, USERS
 from storage.choices import DraftStatus, EventType, ExecutionStatus
-from storage.demo import TENANTS, USERNAMES
 from storage.models import AuditEvent, Draft, Execution, SettlementIntent, Tenant, User
 from storage.tenancy import tenant_context
 
 PASSWORD = "demo-test-password"
+USERNAMES = [user.username for user in USERS]
 SPEC_MODELS = [Draft, Execution, SettlementIntent, AuditEvent]
 # Per tenant: "several hundred" rows in all, and enough of each kind for the screens.
 MINIMUM_ROWS = {Draft: 100, Execution: 100, SettlementIntent: 50, AuditEvent: 300}
