@@ -5,24 +5,41 @@ rows it makes (creators, approvers, actors) through `tenant_username`, so both a
 """
 
 import functools
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
 
-from storage.models import Tenant, User
+from storage.choices import DraftType, RuleChange
+from storage.models import ApprovalRule, ApprovalRuleChange, Tenant, User
+from storage.review.rule_editing import snapshot
 from storage.roles import AUDITORS, REVIEWERS, SETTLEMENT_OPERATORS, ensure_groups
 
 TENANTS = {"acme": "Acme Corp", "globex": "Globex"}
 ADMIN = "admin"
+# A demo group without permissions of its own: the approval rule below names it.
+SENIOR_REVIEWERS = "Senior reviewers"
 # Each tenant's demo roles and the groups their users are in (storage/roles.py says what
-# the groups may do). Two reviewers, so that dual control can be tried by hand.
+# the groups may do). Two reviewers, so that dual control can be tried by hand, and a
+# senior one, whom the large payments rule asks for.
 TENANT_ROLES = {
     "reviewer": (REVIEWERS,),
     "reviewer2": (REVIEWERS,),
+    "senior": (REVIEWERS, SENIOR_REVIEWERS),
     "auditor": (AUDITORS,),
     "operator": (SETTLEMENT_OPERATORS,),
 }
+# Every demo tenant's approval rule, on top of the default (high risk: two approvals).
+LARGE_PAYMENTS = {
+    "name": "Large payments",
+    "draft_type": DraftType.VPM_PAYMENT.value,
+    "min_amount": Decimal("100000.00"),
+    "currency": "EUR",
+    "approvals": 2,
+}
+NAMESPACE = uuid.UUID("5f0c8f1e-2b4a-4c55-9d7e-61a3b0f4c2d8")
 
 
 def tenant_username(tenant_id: str, role: str) -> str:
@@ -71,6 +88,7 @@ def ensure_users(*, password: str) -> int:
     once: a second load costs one check.
     """
     ensure_groups()
+    Group.objects.get_or_create(name=SENIOR_REVIEWERS)
     groups = {group.name: group for group in Group.objects.all()}
     matches = functools.cache(lambda encoded: check_password(password, encoded))
     hashed = functools.cache(lambda: make_password(password))
@@ -97,3 +115,38 @@ def ensure_users(*, password: str) -> int:
             user.save(update_fields=changed)
         user.groups.add(*(groups[name] for name in demo_user.groups))
     return created
+
+
+def ensure_approval_rules() -> int:
+    """Each tenant's large payments rule, added by the superuser as the history says.
+
+    Returns how many rules were new.
+    """
+    senior = Group.objects.get(name=SENIOR_REVIEWERS)
+    admin = User.objects.get(username=ADMIN)
+    rules = [
+        ApprovalRule(
+            rule_id=uuid.uuid5(NAMESPACE, f"{tenant_id}/rule/large-payments"),
+            tenant_id=tenant_id,
+            required_group=senior,
+            **LARGE_PAYMENTS,
+        )
+        for tenant_id in TENANTS
+    ]
+    before = ApprovalRule.objects.count()
+    ApprovalRule.objects.bulk_create(rules, ignore_conflicts=True)
+    ApprovalRuleChange.objects.bulk_create(
+        [
+            ApprovalRuleChange(
+                change_id=uuid.uuid5(NAMESPACE, f"{rule.rule_id}/added"),
+                tenant_id=rule.tenant_id,
+                rule_id=rule.rule_id,
+                action=RuleChange.ADDED,
+                changed_by=admin,
+                after=snapshot(rule),
+            )
+            for rule in rules
+        ],
+        ignore_conflicts=True,
+    )
+    return ApprovalRule.objects.count() - before

@@ -10,9 +10,28 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.utils import timezone
 
-from demo.accounts import TENANTS, ensure_users, tenant_rows
-from demo.generator import generate_rows
-from storage.models import AuditEvent, Draft, Execution, SettlementIntent, Tenant
+from demo.accounts import (
+    TENANT_ROLES,
+    TENANTS,
+    ensure_approval_rules,
+    ensure_users,
+    tenant_rows,
+    tenant_username,
+)
+from demo.decisions import Reviewer, demo_decisions
+from demo.generator import SEED, generate_rows
+from storage.models import (
+    AuditEvent,
+    Draft,
+    DraftReview,
+    Execution,
+    SettlementIntent,
+    Tenant,
+    User,
+)
+from storage.review.content import ContentFingerprint
+from storage.review.rules import tenant_rules
+from storage.roles import REVIEWERS
 
 
 @dataclass(frozen=True)
@@ -25,16 +44,33 @@ class DemoSummary:
     executions: int
     settlement_intents: int
     audit_events: int
+    approval_rules: int
+    decisions: int
 
 
 def load_demo_data(*, password: str) -> DemoSummary:
-    """Create whatever of the demo tenants, users and rows is missing."""
+    """Create whatever of the demo tenants, users, rules, rows and decisions is missing."""
     now = timezone.now()
     generated = [generate_rows(tenant_id, now=now) for tenant_id in TENANTS]
     with transaction.atomic():
-        return DemoSummary(
-            tenants=_insert(Tenant, tenant_rows()),
-            users=ensure_users(password=password),
+        tenants = _insert(Tenant, tenant_rows())
+        users = ensure_users(password=password)
+        rules = ensure_approval_rules()
+        # Decided on first: one approved payment is changed after its approval.
+        decisions = [
+            review
+            for rows in generated
+            for review in demo_decisions(
+                rows.drafts,
+                reviewers=_reviewers(rows.drafts[0].tenant_id),
+                rules=tenant_rules(tenant_id=rows.drafts[0].tenant_id),
+                now=now,
+                seed=SEED,
+            )
+        ]
+        summary = DemoSummary(
+            tenants=tenants,
+            users=users,
             drafts=_insert(Draft, [row for rows in generated for row in rows.drafts]),
             executions=_insert(Execution, [row for rows in generated for row in rows.executions]),
             settlement_intents=_insert(
@@ -43,7 +79,23 @@ def load_demo_data(*, password: str) -> DemoSummary:
             audit_events=_insert(
                 AuditEvent, [row for rows in generated for row in rows.audit_events]
             ),
+            approval_rules=rules,
+            decisions=_insert(DraftReview, decisions),
         )
+        # The fingerprint of each decision's snapshot, as the portal computes it.
+        DraftReview.objects.filter(fingerprint="").update(fingerprint=ContentFingerprint())
+        return summary
+
+
+def _reviewers(tenant_id: str) -> list[Reviewer]:
+    """The tenant's demo reviewers, with their groups (the rules may ask for one)."""
+    names = [
+        tenant_username(tenant_id, role)
+        for role, groups in TENANT_ROLES.items()
+        if REVIEWERS in groups
+    ]
+    users = User.objects.filter(username__in=names).prefetch_related("groups").order_by("username")
+    return [Reviewer(user, frozenset(group.pk for group in user.groups.all())) for user in users]
 
 
 def _insert(model: type[models.Model], rows: list[models.Model]) -> int:
