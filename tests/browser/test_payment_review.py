@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 
 from storage.choices import DraftStatus, DraftType, RiskLevel
 from storage.models import Draft, DraftReview
-from tests.browser.conftest import save_screenshot
+from tests.browser.conftest import ARTIFACTS, save_screenshot
 from tests.conftest import make_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -165,7 +165,8 @@ def test_a_large_payment_through_two_rounds_and_a_change_after_approval(open_as,
     assert 'payload.amount\tchanged\t"150000.00"\t"195000.00"' in banner
     rounds = auditor.locator("h3.trail-round").all_inner_texts()
     assert rounds == ["Round 2", "Round 1"]
-    save_screenshot(auditor, "changed-after-approval")
+    save_screenshot(auditor, "changed-after-approval", full_page=False)
+    auditor.locator("#trail-section").screenshot(path=ARTIFACTS / "review-rounds.png")
 
 
 def test_a_draft_that_changes_while_it_is_reviewed_is_shown_again(open_as, people):
