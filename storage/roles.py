@@ -15,10 +15,9 @@ SETTLEMENT_OPERATORS = "Settlement operators"
 REVIEW_PERMISSION = "storage.review_draft"
 SETTLE_PERMISSION = "storage.settle_intent"
 EXPORT_PERMISSION = "storage.export_rows"
-# Editing a tenant's approval rules: superusers, and whichever group it is granted to.
+# Editing one's own tenant's approval rules (superusers edit any tenant's): grant it, with
+# view_approvalrule and view_approvalrulechange, to a group that manages a tenant's rules.
 EDIT_RULES_PERMISSION = "storage.edit_approval_rules"
-# What a group that manages a tenant's approval rules holds (see README, "Approval rules").
-RULE_EDITING = ["view_approvalrule", "view_approvalrulechange", "edit_approval_rules"]
 
 VIEW_EVIDENCE = ["view_draft", "view_execution", "view_settlementintent", "view_draftreview"]
 GROUP_PERMISSIONS = {

@@ -8,7 +8,12 @@ from django.contrib.auth.models import Group
 
 from storage.choices import DraftStatus, DraftType, RiskLevel
 from storage.models import Draft, DraftReview
-from tests.browser.conftest import ARTIFACTS, save_screenshot
+from tests.browser.conftest import (
+    ARTIFACTS,
+    decide_on_draft_page,
+    messages,
+    save_screenshot,
+)
 from tests.conftest import make_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,7 +27,6 @@ PAYLOAD = {
     "payee": {"name": "Initech GmbH", "iban": "DE00000000000000000000"},
     "reference": "INV-20931",
 }
-WIDE = {"width": 1366, "height": 768}  # the narrowest window the queue must fit
 
 
 @pytest.fixture
@@ -32,42 +36,6 @@ def people(reviewers, make_user, tenants):
     cfo.groups.add(senior)
     make_user("root", is_superuser=True)
     return reviewers
-
-
-@pytest.fixture
-def open_as(browser, live_server):
-    """A signed-in page per user, each in its own browser context (its own session)."""
-    contexts = []
-
-    def open_page(username: str):
-        context = browser.new_context(base_url=live_server.url, viewport=WIDE)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.goto("/admin/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", "pw")
-        page.click("input[type=submit]")
-        page.wait_for_selector("#user-tools")
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-def messages(page) -> list[str]:
-    """The messages of the page (not the banner of a user without a tenant)."""
-    shown = "ul.messagelist li:not(#no-tenant-banner)"
-    page.wait_for_selector(shown)
-    return page.locator(shown).all_inner_texts()
-
-
-def decide(page, draft, button: str, reason: str = "") -> None:
-    page.goto(f"{QUEUE}{draft.pk}/change/")
-    page.click(f"#decision-buttons button:has-text('{button}')")
-    page.fill("textarea[name=reason]", reason)
-    page.click(f"input[type=submit][value='Yes, {button.lower()}']")
 
 
 def add_the_large_payments_rule(page) -> None:
@@ -127,7 +95,7 @@ def test_a_large_payment_through_two_rounds_and_a_change_after_approval(open_as,
     assert second.inner_text("#decision-refusals") == (
         "You may not approve: needs a member of Senior reviewers."
     )
-    decide(second, payment, "Reject", reason="The IBAN is not Initech's")
+    decide_on_draft_page(second, payment, "Reject", reason="The IBAN is not Initech's")
     assert messages(second) == [f"{payment}: rejected."]
 
     # Lynx AI corrects the IBAN and submits the payment again: round 2.
@@ -138,12 +106,12 @@ def test_a_large_payment_through_two_rounds_and_a_change_after_approval(open_as,
     reviewer.goto(QUEUE)
     row = reviewer.locator(f"#result_list tr:has-text('{str(payment.pk)[:8]}')")
     assert "0/2" in row.inner_text()
-    decide(reviewer, payment, "Approve", reason="IBAN checked against the contract")
+    decide_on_draft_page(reviewer, payment, "Approve", reason="IBAN checked against the contract")
     reviewer.goto(QUEUE)
     assert "1/2: acme-reviewer" in row.inner_text()
     save_screenshot(reviewer, "review-queue", full_page=False)
     cfo = open_as("acme-cfo")
-    decide(cfo, payment, "Approve")
+    decide_on_draft_page(cfo, payment, "Approve")
     assert messages(cfo) == [f"{payment}: approved."]
     assert [(r.round, r.reviewer.username, r.decision) for r in trail(payment)] == [
         (1, "acme-reviewer", "approve"),

@@ -4,6 +4,7 @@ import pytest
 
 from storage.choices import DraftStatus, RiskLevel
 from storage.models import Draft, DraftReview
+from tests.browser.conftest import decide_on_draft_page, messages
 from tests.conftest import make_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -11,44 +12,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 QUEUE = "/admin/storage/draft/"
 
 
-@pytest.fixture
-def open_as(browser, live_server):
-    """A signed-in page per user, each in its own browser context (its own session)."""
-    contexts = []
-
-    def open_page(username: str):
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1400, "height": 900}
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.goto("/admin/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", "pw")
-        page.click("input[type=submit]")
-        page.wait_for_selector("#user-tools")
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def status_of(draft) -> str:
     return Draft.objects.get(pk=draft.pk).status
-
-
-def decide_on_draft_page(page, draft, button: str, reason: str = "") -> None:
-    page.goto(f"{QUEUE}{draft.pk}/change/")
-    page.click(f"#decision-buttons button:has-text('{button}')")
-    page.fill("textarea[name=reason]", reason)
-    page.click(f"input[type=submit][value='Yes, {button.lower()}']")
-
-
-def messages(page) -> list[str]:
-    page.wait_for_selector("ul.messagelist li")
-    return page.locator("ul.messagelist li").all_inner_texts()
 
 
 def test_a_reviewer_approves_two_drafts_from_the_queue(page, login, reviewers):
