@@ -68,6 +68,11 @@ class ReviewState:
 
 
 def review_state(*, draft: Draft, rules: Sequence[ApprovalRule]) -> ReviewState:
+    """Where `draft` (annotated by `with_review_state`) stands under its tenant's `rules`.
+
+    The queue, the draft page and `decide_drafts` all read it here: approvals of
+    a round that has ended (storage.review.rounds) no longer count.
+    """
     last = (
         LastDecision(draft.last_round, draft.last_to_status, draft.last_fingerprint)
         if draft.last_round is not None
