@@ -1,7 +1,9 @@
 """Tenants and portal users, managed by superusers."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 
 from storage.models import Tenant, User
 
@@ -10,6 +12,8 @@ from storage.models import Tenant, User
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["tenant_id", "name"]
     search_fields = ["tenant_id", "name"]
+    # An id and a name are one line each (TEXT columns would otherwise get text areas).
+    formfield_overrides = {models.TextField: {"widget": forms.TextInput}}
 
     def get_readonly_fields(self, request, obj=None):
         # The id is what Lynx AI's rows carry: renaming it would orphan them.
