@@ -118,6 +118,16 @@ def test_an_amount_the_rules_cannot_read_gets_the_strictest_rules(
     )
 
 
+def test_a_rule_applies_only_to_drafts_of_its_type_and_risk(tenants):
+    rule = ApprovalRule(
+        tenant_id="acme", name="High-risk docs", draft_type=DraftType.DOCS,
+        risk_level=RiskLevel.HIGH, approvals=3,
+    )  # fmt: skip
+    assert needs(make_draft("acme", risk_level=RiskLevel.HIGH), [rule]) == (3, [], "")
+    assert needs(make_draft("acme", risk_level=RiskLevel.MEDIUM), [rule]) == (1, [], "")
+    assert needs(payment("10", risk=RiskLevel.HIGH), [rule]) == (2, [], "")  # the default
+
+
 def test_every_applicable_rule_counts_and_the_default_stays_the_floor(large_payments, settings):
     settings.LYNX_HIGH_RISK_APPROVALS = 3
     huge = ApprovalRule.objects.create(

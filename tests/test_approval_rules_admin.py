@@ -5,7 +5,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 
+from storage.actions import ActionRefused
 from storage.models import ApprovalRule, ApprovalRuleChange
+from storage.review import rule_editing
 from storage.tenancy import tenant_context
 from tests.db_errors import sqlstate_of
 
@@ -136,6 +138,27 @@ def test_a_tenant_user_with_the_permission_edits_only_their_own_tenants_rules(
     assert client.post(RULES + "add/", LARGE_PAYMENTS).status_code == 302
     assert ApprovalRule.objects.get().tenant_id == "acme"
     assert client.post(CHOOSE, {"tenant": "globex"}).status_code == 403
+
+
+def test_the_service_refuses_an_editor_another_tenants_rules(tenants, make_user):
+    """From a shell or a command as well: the permission covers one's own tenant only."""
+    editor = make_user("acme-admin", tenant=tenants["acme"], perms=("edit_approval_rules",))
+    rule = ApprovalRule(name="Globex rule", approvals=3)
+    with pytest.raises(ActionRefused, match="You may not edit this tenant's approval rules."):
+        rule_editing.save_rule(user=editor, tenant_id="globex", rule=rule)
+    assert not ApprovalRule.objects.exists() and not ApprovalRuleChange.objects.exists()
+
+
+def test_nobody_changes_or_deletes_the_history_in_the_admin(root, tenants, make_user):
+    change = ApprovalRuleChange.objects.create(
+        tenant_id="acme", rule_id="00000000-0000-0000-0000-000000000001", action="added",
+        changed_by=make_user("author"), after={"name": "x"},
+    )  # fmt: skip
+    root.post(CHOOSE, {"tenant": "acme"})
+    assert root.get(f"{HISTORY}{change.pk}/change/").status_code == 200  # to read it
+    assert root.get(f"{HISTORY}{change.pk}/delete/").status_code == 403
+    assert root.post(f"{HISTORY}{change.pk}/change/", {"after": "{}"}).status_code == 403
+    assert ApprovalRuleChange.objects.get().after == {"name": "x"}
 
 
 @pytest.mark.django_db(transaction=True)

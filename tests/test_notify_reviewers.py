@@ -84,11 +84,27 @@ def test_a_digest_that_could_not_be_sent_is_sent_by_the_next_run(queue, monkeypa
         raise ConnectionRefusedError("no mail server")
 
     monkeypatch.setattr("storage.review.digests.send_mail", refuse)
-    assert notify() == "Digests sent: 0; already sent today: 0; nothing waiting: 0; failed: 1."
+    out, err = StringIO(), StringIO()
+    call_command("notify_reviewers", stdout=out, stderr=err)
+    assert out.getvalue().strip() == (
+        "Digests sent: 0; already sent today: 0; nothing waiting: 0; failed: 1."
+    )
+    assert err.getvalue().strip() == "Some digests could not be sent; run the command again later."
     assert not ReviewDigest.objects.exists()
     monkeypatch.undo()
     notify()
     assert len(mail.outbox) == 1
+
+
+def test_a_digest_links_twenty_drafts_and_counts_the_rest(reviewers):
+    for _ in range(21):
+        waiting("acme", 1, recommended_approvers=["acme-reviewer"])
+    notify()
+    [email] = mail.outbox
+    assert email.subject == "21 drafts await your review (oldest: 1 d 0 h)"
+    lines = email.body.splitlines()
+    assert len([line for line in lines if line.endswith("/change/")]) == 20
+    assert "- and 1 more." in lines
 
 
 def test_email_settings_come_from_the_environment():

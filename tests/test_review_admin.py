@@ -271,6 +271,15 @@ def test_the_bulk_action_asks_for_confirmation_listing_each_draft(as_reviewer):
     effects = {str(o.draft.pk): o.effect for o, _ in response.context["rows"]}
     assert effects == {str(low.pk): "approved", str(own.pk): "skipped: you created this draft"}
     assert "Skipped: you created this draft" in response.text
+    assert 'class="messagelist"' not in response.text  # asked, not yet answered
+    headings = re.findall(r"<th>([^<]+)</th>", response.text)
+    assert headings == [
+        "Draft", "Type", "Status", "Risk", "Payment", "Created by", "Rule and approvals",
+        "What will happen",
+    ]  # fmt: skip
+    row = re.search(r'<tr class="skipped">(.*?)</tr>', response.text, re.S).group(1)
+    for cell in ("<td>Docs</td>", "badge-risk-low", "<td>acme-reviewer</td>", "approvals-rule"):
+        assert cell in row
     assert Draft.objects.get(pk=low.pk).status == DraftStatus.SUBMITTED
 
 

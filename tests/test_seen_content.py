@@ -62,6 +62,15 @@ def test_the_confirmation_page_carries_the_fingerprint_of_what_it_shows(as_revie
     assert (review.payload, review.source_context) == (draft.payload, draft.source_context)
 
 
+def test_a_change_of_the_source_context_alone_is_a_change_too(as_reviewer):
+    draft = make_draft("acme")
+    page = ask(as_reviewer, [draft])
+    Draft.objects.filter(pk=draft.pk).update(source_context={"channel": "rewritten"})
+    response = answer(as_reviewer, page, reason="ok")
+    assert messages_of(response) == [f"{draft}: this draft changed while you were reviewing it."]
+    assert Draft.objects.get(pk=draft.pk).status == DraftStatus.SUBMITTED
+
+
 def test_a_draft_that_changed_since_the_page_is_not_decided_and_is_shown_again(as_reviewer):
     changed = make_draft("acme", draft_type=DraftType.VPM_PAYMENT, payload=PAYLOAD)
     steady = make_draft("acme")

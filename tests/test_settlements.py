@@ -197,6 +197,7 @@ def test_the_admin_asks_for_a_note_on_a_confirmation_page_then_moves(client, peo
     confirmation = post_action(client, "move_to_processing", "pay-manual")
     assert confirmation.status_code == 200
     assert "Yes, move to processing" in confirmation.text
+    assert "This field is required" not in confirmation.text  # asked, not yet answered
     assert confirmation.templates[0].name == "admin/storage/action_confirmation.html"
     assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "queued"
     no_note = post_action(client, "move_to_processing", "pay-manual", post="yes", note="")
