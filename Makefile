@@ -4,9 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-# DATABASE_URL from the environment, otherwise the embedded PostgreSQL in .pgdata.
-WITH_DB = if [ -z "$$DATABASE_URL" ]; then \
-	DATABASE_URL=$$($(PY) scripts/devdb.py url) || exit 1; export DATABASE_URL; fi
+# The web and owner roles' URLs (README, Deploy) on the embedded PostgreSQL in .pgdata, or on
+# the server of DATABASE_URL when that names a superuser; otherwise DATABASE_URL as given.
+WITH_DB = DB_ENV=$$($(PY) scripts/devdb.py env) || exit 1; eval "$$DB_ENV"
 # `make run` is for trying the portal on this machine: debug on, no HTTPS.
 DEV_ENV = export DEBUG=$${DEBUG:-true}
 

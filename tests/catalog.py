@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
@@ -109,15 +110,17 @@ def assert_same_schema(expected: dict, actual: dict, labels: tuple[str, str]) ->
         pytest.fail("schemas differ:\n" + "\n".join(differences), pytrace=False)
 
 
-def _server() -> dict:
-    """Where the test database lives; django-environ puts a socket directory in OPTIONS."""
-    settings = connection.settings_dict
-    options = settings["OPTIONS"]
+def _server(role: str = "owner") -> dict:
+    """Where the test database lives, as the owner (the suite's own role) or the web role;
+    django-environ puts a socket directory in OPTIONS."""
+    server = connection.settings_dict
+    options = server["OPTIONS"]
+    credentials = settings.LYNX_WEB_DATABASE if role == "web" else server
     return {
-        "user": settings["USER"],
-        "password": settings["PASSWORD"],
-        "host": settings["HOST"] or options.get("host", ""),
-        "port": str(settings["PORT"] or options.get("port", "")),
+        "user": credentials["USER"],
+        "password": credentials["PASSWORD"],
+        "host": server["HOST"] or options.get("host", ""),
+        "port": str(server["PORT"] or options.get("port", "")),
     }
 
 
@@ -127,9 +130,10 @@ def connect(dbname: str) -> psycopg.Connection:
     return psycopg.connect(dbname=dbname, autocommit=True, **params)
 
 
-def database_url(dbname: str) -> str:
-    """A DATABASE_URL for `dbname` in the only form django-environ parses for sockets."""
-    server = _server()
+def database_url(dbname: str, role: str = "owner") -> str:
+    """A URL for `dbname` as the owner or the web role, in the only form django-environ
+    parses for sockets."""
+    server = _server(role)
     credentials = quote(server["user"], safe="")
     if server["password"]:
         credentials += ":" + quote(server["password"], safe="")

@@ -52,6 +52,7 @@ def test_a_sound_database_passes():
             ("storage.E012", "The RLS role lynx_portal has BYPASSRLS."),
         ),
         (
+            "GRANT CREATE ON SCHEMA public TO lynx_portal; "
             "ALTER TABLE settlement_intents OWNER TO lynx_portal",
             ("storage.E013", "The RLS role lynx_portal owns settlement_intents."),
         ),

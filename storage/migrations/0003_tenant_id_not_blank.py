@@ -1,10 +1,15 @@
 """Hardening beyond the spec: CHECK (tenant_id <> '') on every tenant table.
 
 A session that once set app.tenant_id reads it back as '' afterwards, so a row
-with a blank tenant would be visible to tenantless requests."""
+with a blank tenant would be visible to tenantless requests.
+
+The checks are added NOT VALID, which holds each table's lock for an instant instead of
+for a scan of its rows; 0012 validates them without blocking Lynx AI's writers."""
 
 from django.core.management import CommandError
 from django.db import migrations, models
+
+from storage.migration_operations import AddConstraintNotValid
 
 TABLES = {
     "draft": "lynx_drafts",
@@ -33,7 +38,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(refuse_blank_tenants, migrations.RunPython.noop),
         *(
-            migrations.AddConstraint(
+            AddConstraintNotValid(
                 model_name=model_name,
                 constraint=models.CheckConstraint(
                     condition=models.Q(("tenant_id", ""), _negated=True),
