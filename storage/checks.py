@@ -15,7 +15,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from storage import db_roles
 from storage.database import connection_as, current_role
-from storage.migration_operations import SPEC_POLICY
+from storage.schema_facts import SPEC_POLICY
 from storage.tenancy import rls_role
 
 # Every tenant table and the name of the policy that isolates it.

@@ -13,8 +13,9 @@ from django.db.models import CheckConstraint, UniqueConstraint
 from psycopg import sql
 
 from storage import provenance
-from storage.migration_operations import SPEC_TABLES, lock_timeout, quoted, undo
+from storage.migration_operations import lock_timeout, quoted, undo
 from storage.provenance import ADOPTED, CREATED, REPLACED
+from storage.schema_facts import SPEC_TABLES, index_validity
 
 
 class DatabaseStep(Operation):
@@ -72,15 +73,10 @@ class CompleteSpecTables(DatabaseStep):
             connection, sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name))
         )
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE i.indrelid = %s::regclass AND c.relname = %s",
-                [table, name],
-            )
-            row = cursor.fetchone()
-            if row and row[0]:
+            valid = index_validity(cursor, table, name)
+            if valid:
                 return
-            if row:  # INVALID: an interrupted CREATE INDEX CONCURRENTLY
+            if valid is False:  # an interrupted CREATE INDEX CONCURRENTLY
                 found = provenance.lookup(cursor, table, "spec_index", name)
                 if found is None or found.origin != CREATED:
                     raise CommandError(

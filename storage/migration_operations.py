@@ -18,13 +18,11 @@ from psycopg import sql
 
 from storage import provenance
 from storage.provenance import ADOPTED, CREATED, REPLACED
-
-SPEC_TABLES = ["lynx_drafts", "lynx_executions", "settlement_intents", "lynx_audit_events"]
-# A policy worded like the spec's: for all commands and roles, permissive, no WITH CHECK.
-SPEC_POLICY = (
-    "p.polcmd = '*' AND p.polpermissive AND p.polroles = '{0}' AND p.polwithcheck IS NULL "
-    "AND pg_get_expr(p.polqual, p.polrelid) = "
-    "'(tenant_id = current_setting(''app.tenant_id''::text, true))'"
+from storage.schema_facts import (
+    column_differences,
+    constraint_definition,
+    missing_service_role_privileges,
+    policy_facts,
 )
 
 
@@ -83,25 +81,6 @@ class CreateModelUnlessAdopted(migrations.CreateModel):
         return f"Create model {self.name} (or adopt its existing table)"
 
 
-def column_differences(cursor, model, connection) -> list[str]:
-    """One line per column whose name or type differs from the model's; [] when they match."""
-    cursor.execute(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-        [model._meta.db_table],
-    )
-    existing = dict(cursor.fetchall())
-    expected = {
-        field.column: field.db_type(connection).lower() for field in model._meta.local_fields
-    }
-    return sorted(
-        f"{column}: {existing.get(column, 'missing')} (expected "
-        f"{expected.get(column, 'no such column')})"
-        for column in existing.keys() | expected.keys()
-        if existing.get(column) != expected.get(column)
-    )
-
-
 class RecordedOperation(Operation):
     """A database-only step on one table whose reverse runs what its forward recorded."""
 
@@ -147,13 +126,7 @@ class SpecForeignKey(RecordedOperation):
         drop = sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, name)
         add = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(table, name)
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND conname = %s",
-                [self.table, self.name],
-            )
-            row = cursor.fetchone()
-            current = row[0] if row else None
+            current = constraint_definition(cursor, self.table, self.name)
             if current == self.definition:
                 provenance.record(cursor, self.table, "foreign_key", self.name, ADOPTED)
                 return
@@ -186,25 +159,8 @@ class TenantPolicy(RecordedOperation):
         connection = schema_editor.connection
         table, policy = sql.Identifier(self.table), sql.Identifier(self.policy)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                SELECT c.relrowsecurity, p.oid IS NOT NULL, coalesce({SPEC_POLICY}, false),
-                       (SELECT format('CREATE POLICY %%I ON %%I AS %%s FOR %%s TO %%s',
-                                      policyname, tablename, permissive, cmd,
-                                      (SELECT string_agg(quote_ident(r), ', ')
-                                       FROM unnest(roles) r))
-                               || coalesce(' USING (' || qual || ')', '')
-                               || coalesce(' WITH CHECK (' || with_check || ')', '')
-                        FROM pg_policies
-                        WHERE schemaname = current_schema() AND tablename = c.relname
-                          AND policyname = %s)
-                FROM pg_class c LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname = %s
-                WHERE c.oid = %s::regclass
-                """,
-                [self.policy, self.policy, self.table],
-            )
-            row_security, exists, matches, original = cursor.fetchone()
-            if row_security:
+            facts = policy_facts(cursor, self.table, self.policy)
+            if facts.row_security:
                 provenance.record(cursor, self.table, "row_security", "", ADOPTED)
             else:
                 cursor.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(table))
@@ -212,11 +168,11 @@ class TenantPolicy(RecordedOperation):
                 provenance.record(
                     cursor, self.table, "row_security", "", CREATED, quoted(connection, disable)
                 )
-            if matches:
+            if facts.matches:
                 provenance.record(cursor, self.table, "policy", self.policy, ADOPTED)
                 return
             drop = sql.SQL("DROP POLICY {} ON {}").format(policy, table)
-            if exists:
+            if facts.exists:
                 cursor.execute(drop)
             cursor.execute(
                 sql.SQL(
@@ -224,8 +180,8 @@ class TenantPolicy(RecordedOperation):
                     "USING (tenant_id = current_setting('app.tenant_id', true))"
                 ).format(policy, table)
             )
-            undo_sql = quoted(connection, drop) + (f"; {original}" if exists else "")
-            origin = REPLACED if exists else CREATED
+            undo_sql = quoted(connection, drop) + (f"; {facts.definition}" if facts.exists else "")
+            origin = REPLACED if facts.exists else CREATED
             provenance.record(cursor, self.table, "policy", self.policy, origin, undo_sql)
 
     def describe(self) -> str:
@@ -250,20 +206,8 @@ class ServiceRoleGrants(Operation):
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         connection = schema_editor.connection
         with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT t, array_agg(p ORDER BY p) FROM unnest(%s::text[]) t,
-                       unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
-                                    'REFERENCES', 'TRIGGER']
-                              || CASE WHEN current_setting('server_version_num')::int >= 170000
-                                      THEN ARRAY['MAINTAIN'] ELSE '{}' END) p
-                WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role')
-                  AND NOT has_table_privilege('service_role', t, p)
-                GROUP BY t
-                """,
-                [self.tables],
-            )
-            for table, privileges in cursor.fetchall():
+            missing = missing_service_role_privileges(cursor, self.tables)
+            for table, privileges in missing.items():
                 what = sql.SQL(", ").join(map(sql.SQL, privileges))
                 target = sql.Identifier(table)
                 cursor.execute(sql.SQL("GRANT {} ON {} TO service_role").format(what, target))

@@ -80,6 +80,23 @@ def _table_snapshot(cursor, table: str) -> dict | None:
     }
 
 
+def grants_snapshot(cursor) -> dict:
+    """{table: sorted (grantee, privilege) pairs} of the spec's tables: who may do what."""
+    cursor.execute(
+        """
+        SELECT c.relname, pg_get_userbyid(a.grantee), a.privilege_type
+        FROM pg_class c, aclexplode(c.relacl) a
+        WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest(%s::text[]) t)
+        ORDER BY 1, 2, 3
+        """,
+        [list(SPEC_TABLES)],
+    )
+    grants = {}
+    for table, grantee, privilege in cursor.fetchall():
+        grants.setdefault(table, []).append((grantee, privilege))
+    return grants
+
+
 def _rows_by_name(cursor, query: str, oid: int, fields: tuple[str, ...]) -> dict:
     cursor.execute(query, [oid])
     return {name: dict(zip(fields, values, strict=True)) for name, *values in cursor.fetchall()}
@@ -142,6 +159,14 @@ def database_url(dbname: str, role: str = "owner") -> str:
         url = f"postgres://{credentials}@/{dbname}?host={host}"
         return f"{url}&port={port}" if port else url
     return f"postgres://{credentials}@{host}{f':{port}' if port else ''}/{dbname}"
+
+
+def connect_as_superuser(dbname: str) -> psycopg.Connection:
+    """An autocommit connection as the test server's superuser, to play someone else."""
+    url = settings.TEST_SUPERUSER_URL
+    if not url:
+        pytest.fail("TEST_SUPERUSER_URL is unset: run the suite with `make test`.")
+    return psycopg.connect(url, dbname=dbname, autocommit=True)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from django.core.management import CommandError
 from django.db import migrations, models
 
 from storage.migration_operations import AddConstraintNotValid
+from storage.schema_facts import blank_tenant_rows
 
 TABLES = {
     "draft": "lynx_drafts",
@@ -23,9 +24,7 @@ def refuse_blank_tenants(apps, schema_editor) -> None:
     """On an adopted database, say which table holds blank tenants instead of failing obscurely."""
     with schema_editor.connection.cursor() as cursor:
         for table in TABLES.values():
-            cursor.execute(f"SELECT count(*) FROM {table} WHERE tenant_id = ''")
-            (count,) = cursor.fetchone()
-            if count:
+            if count := blank_tenant_rows(cursor, table):
                 raise CommandError(
                     f"{table} holds {count} rows with an empty tenant_id; give them "
                     "their tenant before migrating."

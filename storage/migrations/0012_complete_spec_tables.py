@@ -15,7 +15,7 @@ from storage.concurrent_operations import (
     RecordEarlierAdoptions,
     ValidatePortalConstraints,
 )
-from storage.migration_operations import SPEC_TABLES
+from storage.schema_facts import SPEC_TABLES
 
 
 class Migration(migrations.Migration):

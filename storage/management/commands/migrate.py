@@ -21,13 +21,13 @@ from django.conf import settings
 from django.core.management import CommandError
 from django.core.management.commands import migrate
 from django.db import connections
-from django.db.migrations import CreateModel
 from django.db.models.signals import pre_migrate
 from django.db.utils import OperationalError
 
 from storage import db_roles, provenance
-from storage.database import connection_as, current_role, separate_owner
-from storage.migration_operations import SPEC_TABLES, CreateModelUnlessAdopted, lock_timeout
+from storage.migration_operations import lock_timeout
+from storage.preflight import dropped_tables, role_members
+from storage.schema_facts import SPEC_TABLES, row_count
 
 ATTEMPT = 0.5  # seconds a lock is waited for at a time
 LOCK_ERRORS = {"55P03", "40P01"}  # lock_not_available (lock_timeout), deadlock_detected
@@ -116,54 +116,6 @@ class Command(migrate.Command):
         if input("Type 'yes' to drop them: ").strip() != "yes":
             raise CommandError("Reverse cancelled; nothing was changed.")
         self.discard_rows = True  # confirmed: a retry after a lock timeout does not ask again
-
-
-def role_members(connection) -> list[str]:
-    """The roles that must be able to SET ROLE to the RLS role: the owner and the web role."""
-    owner = current_role(connection)
-    if not separate_owner():
-        return [owner]
-    try:
-        with connection_as("web") as web:
-            web_role = current_role(web)
-    except OperationalError as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise CommandError(
-            f"DATABASE_URL cannot log in ({first_line}); create the web login role first "
-            "(README, Deploy). Nothing was changed."
-        ) from None
-    return [owner] if web_role == owner else [owner, web_role]
-
-
-def dropped_tables(cursor, plan, apps) -> list[str]:
-    """The tables the reverse steps of `plan` drop: those of the models they un-create,
-    except tables the portal adopted, which stay."""
-    tables = []
-    for migration, backwards in plan:
-        for operation in migration.operations if backwards else []:
-            if not isinstance(operation, CreateModel):
-                continue
-            model = apps.get_model(migration.app_label, operation.name)
-            table = model._meta.db_table
-            if isinstance(operation, CreateModelUnlessAdopted):
-                record = provenance.lookup(cursor, table, "table")
-                if record is None or record.origin != provenance.CREATED:
-                    continue
-            tables.append(table)
-            tables += [
-                field.remote_field.through._meta.db_table
-                for field in model._meta.local_many_to_many
-                if field.remote_field.through._meta.auto_created
-            ]
-    return tables
-
-
-def row_count(cursor, table: str) -> int:
-    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
-    if not cursor.fetchone()[0]:
-        return 0
-    cursor.execute(f'SELECT count(*) FROM "{table}"')
-    return cursor.fetchone()[0]
 
 
 def portal_tables(connection) -> list[str]:
