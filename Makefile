@@ -10,7 +10,7 @@ WITH_DB = DB_ENV=$$($(PY) scripts/devdb.py env) || exit 1; eval "$$DB_ENV"
 # `make run` is for trying the portal on this machine: debug on, no HTTPS.
 DEV_ENV = export DEBUG=$${DEBUG:-true}
 
-.PHONY: run bootstrap test lint db-stop db-reset
+.PHONY: run bootstrap test lint db-stop db-reset bench-adoption
 
 run: bootstrap
 	@$(WITH_DB); $(DEV_ENV); \
@@ -27,6 +27,10 @@ test: $(INSTALLED) lint
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Lynx AI's insert stalls while migrate adopts 1M live audit events (bench/README.md).
+bench-adoption: $(INSTALLED)
+	@$(WITH_DB); $(PY) bench/adoption_stall.py
 
 db-stop: $(INSTALLED)
 	$(PY) scripts/devdb.py stop

@@ -76,6 +76,7 @@ if LYNX_MIGRATE_LOCK_TIMEOUT <= 0:
 LYNX_AUDIT_RETENTION_DAYS = env.int("LYNX_AUDIT_RETENTION_DAYS", default=90)
 
 INSTALLED_APPS = [
+    "lynxportal",  # first: its runserver runs as the web role (lynxportal/management)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -11,7 +11,6 @@ gain nothing more from inside a request.
 import json
 
 from django.core.checks import Error, Tags, register
-from django.db.migrations.recorder import MigrationRecorder
 
 from storage import db_roles
 from storage.database import connection_as, current_role
@@ -37,18 +36,25 @@ ROLE_MIGRATION = ("storage", "0004_rls_role")
 
 @register()
 def check_row_level_security(app_configs=None, **kwargs) -> list[Error]:
-    with connection_as("owner") as connection:
-        recorder = MigrationRecorder(connection)
-        applied = recorder.applied_migrations() if recorder.has_table() else {}
+    with connection_as("owner") as connection, connection.cursor() as cursor:
+        applied = _applied_migrations(cursor)
         errors = []
         # Until `migrate` has built them, there is nothing to check.
-        with connection.cursor() as cursor:
-            policed = {t: p for t, p in TENANT_POLICIES.items() if POLICY_MIGRATIONS[t] in applied}
-            if policed:
-                errors += _table_errors(cursor, policed)
-            if ROLE_MIGRATION in applied:
-                errors += _role_errors(cursor)
+        policed = {t: p for t, p in TENANT_POLICIES.items() if POLICY_MIGRATIONS[t] in applied}
+        if policed:
+            errors += _table_errors(cursor, policed)
+        if ROLE_MIGRATION in applied:
+            errors += _role_errors(cursor)
     return errors
+
+
+def _applied_migrations(cursor) -> set[tuple[str, str]]:
+    """Read directly: the owner's connection may be no alias of the ORM's."""
+    cursor.execute("SELECT to_regclass('django_migrations') IS NOT NULL")
+    if not cursor.fetchone()[0]:
+        return set()
+    cursor.execute("SELECT app, name FROM django_migrations")
+    return set(cursor.fetchall())
 
 
 @register(Tags.security, deploy=True)

@@ -35,7 +35,8 @@ def separate_owner() -> bool:
 def connection_as(role: Role) -> Iterator[BaseDatabaseWrapper]:
     """A connection as `role` to the default connection's database, closed afterwards.
 
-    When the default connection already logs in as `role`, it is the one yielded.
+    When the default connection already logs in as `role`, it is the one yielded. Otherwise
+    the connection is known to the ORM as `as_<role>` while the block runs.
     """
     default = connections[DEFAULT_DB_ALIAS]
     if role == settings.LYNX_CONNECT_AS:
@@ -44,11 +45,14 @@ def connection_as(role: Role) -> Iterator[BaseDatabaseWrapper]:
     config = settings.LYNX_WEB_DATABASE if role == "web" else settings.LYNX_OWNER_DATABASE
     settings_dict = {**default.settings_dict, **{key: config[key] for key in CREDENTIALS}}
     settings_dict["OPTIONS"] = dict(settings_dict["OPTIONS"])
-    other = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, f"as_{role}")
-    try:
+    alias = f"as_{role}"
+    other = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, alias)
+    connections[alias] = other  # for this thread, so that the ORM (e.g. Django's
+    try:  # MigrationRecorder) can use it too
         yield other
     finally:
         other.close()
+        del connections[alias]
 
 
 def current_role(connection: BaseDatabaseWrapper) -> str:

@@ -49,3 +49,11 @@ def test_production_settings_pass_the_deploy_check():
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_a_web_server_process_passes_the_checks_as_the_web_role():
+    """runserver logs in as the web role, which may not read django_migrations itself."""
+    result = manage("check", LYNX_CONNECT_AS="web", **deployed(connection.settings_dict["NAME"]))
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout

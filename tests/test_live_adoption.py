@@ -14,8 +14,8 @@ import pytest
 from tests.catalog import SPEC_TABLES, build_spec_schema, connect, scratch_database
 from tests.subprocesses import deployed, manage
 
-READER_HOLDS = 8.0  # seconds: longer than migrate may wait below
-PATIENCE = "2"  # LYNX_MIGRATE_LOCK_TIMEOUT
+PATIENCE = 2.0  # LYNX_MIGRATE_LOCK_TIMEOUT
+READER_HOLDS_AT_MOST = 30.0  # seconds; it ends as soon as migrate has
 INSERT = (
     "INSERT INTO lynx_audit_events (run_id, tenant_id, event_type) "
     "VALUES ('live', 'tenant-a', 'tool_call')"
@@ -57,26 +57,30 @@ def test_migrate_never_blocks_a_writer_behind_a_reader_and_stops_cleanly(spec_da
     reader = connect(spec_database)
     reader.autocommit = False
     reader.execute("SELECT count(*) FROM lynx_audit_events")  # holds ACCESS SHARE
-    release = threading.Timer(READER_HOLDS, reader.rollback)
+    release = threading.Timer(READER_HOLDS_AT_MOST, reader.rollback)
     writer = Writer(spec_database)
     release.start()
     writer.start()
     try:
         stopped = manage(
-            "migrate", "--no-input", LYNX_MIGRATE_LOCK_TIMEOUT=PATIENCE, **deployed(spec_database)
+            "migrate",
+            "--no-input",
+            LYNX_MIGRATE_LOCK_TIMEOUT=str(PATIENCE),
+            **deployed(spec_database),
         )
     finally:
         writer.done.set()
         writer.join()
-        release.join()
+        release.cancel()
         reader.close()
 
     assert stopped.returncode != 0, stopped.stdout
     assert "Other transactions held locks migrate needs for over 2 s" in stopped.stderr
     assert "Run migrate again." in stopped.stderr
     assert "trying again" in stopped.stdout
-    assert len(writer.stalls) > 50, "the writer was not writing while migrate waited"
-    assert max(writer.stalls) < 1.5, "an insert waited behind migrate for the reader"
+    assert len(writer.stalls) > 20, "the writer was not writing while migrate waited"
+    # An attempt waits half a second; never as long as migrate kept trying.
+    assert max(writer.stalls) < PATIENCE, "an insert waited behind migrate for the reader"
     with connect(spec_database) as conn:
         applied = {row[0] for row in conn.execute("SELECT name FROM django_migrations")}
         assert "0002_row_level_security" in applied

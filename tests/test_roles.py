@@ -93,3 +93,30 @@ def test_an_rls_role_someone_else_made_needs_one_statement_from_a_superuser(rls_
             assert second.returncode == 0, second.stdout + second.stderr
         with connect(dbname) as conn:
             assert set(may_switch_to(conn, rls_role).values()) == {True}
+
+
+def test_supabase_api_roles_lose_what_they_were_given_on_the_portals_tables():
+    """Supabase grants anon and authenticated everything on new tables in public."""
+    with scratch_database("apiroles") as dbname:
+        with connect(dbname) as conn:
+            conn.execute(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+                "GRANT ALL ON TABLES TO anon, authenticated, service_role"
+            )
+        result = manage("migrate", "--no-input", **deployed(dbname))
+        assert result.returncode == 0, result.stdout + result.stderr
+        with connect(dbname) as conn:
+            reachable = conn.execute(
+                """
+                SELECT DISTINCT c.relname::text FROM pg_class c, aclexplode(c.relacl) a
+                WHERE a.grantee IN ('anon'::regrole, 'authenticated'::regrole)
+                  AND c.relkind = 'r' ORDER BY 1
+                """
+            ).fetchall()
+        # The spec's tables keep what Supabase gives them: they are Lynx AI's.
+        assert [name for (name,) in reachable] == [
+            "lynx_audit_events",
+            "lynx_drafts",
+            "lynx_executions",
+            "settlement_intents",
+        ]

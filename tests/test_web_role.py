@@ -5,11 +5,14 @@ Here this process's connection logs in as the web role of DATABASE_URL, as gunic
 end in SQLSTATE 42501, never in another tenant's rows.
 """
 
+from io import StringIO
+
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
 
+from lynxportal.management.commands.runserver import Command as Runserver
 from storage import db_roles
 from storage.database import CREDENTIALS
 from storage.models import Draft
@@ -81,3 +84,15 @@ def test_the_web_role_holds_nothing_and_still_signs_in_and_serves_pages(rows, vi
     assert response.status_code == 200
     assert {d.pk for d in response.context["cl"].result_list} == rows["globex"][Draft]
     assert client.post("/admin/logout/").status_code == 200
+
+
+def test_runserver_tells_of_unapplied_migrations_though_the_web_role_may_not_read_them(
+    web_process, settings
+):
+    settings.LYNX_CONNECT_AS = "web"
+    out = StringIO()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT has_table_privilege('django_migrations', 'SELECT')")
+        assert cursor.fetchone() == (False,)
+    Runserver(stdout=out).check_migrations()
+    assert out.getvalue() == ""  # all applied; no permission error either

@@ -59,14 +59,16 @@ class Command(migrate.Command):
             db_roles.revoke_api_roles(cursor, portal_tables(connection))
 
     def migrate_patiently(self, *args, **options) -> None:
+        """Django's migrate, run again while locks are busy, for up to the patience."""
         patience = settings.LYNX_MIGRATE_LOCK_TIMEOUT
-        deadline = time.monotonic() + patience
+        deadline = None  # counted from the first lock migrate could not get
         while True:
             try:
                 return super().handle(*args, **options)
             except OperationalError as exc:
                 if getattr(exc.__cause__, "sqlstate", None) not in LOCK_ERRORS:
                     raise
+                deadline = deadline or time.monotonic() + patience
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise CommandError(
