@@ -13,6 +13,7 @@ from django.db.models import CheckConstraint, UniqueConstraint
 from psycopg import sql
 
 from storage import provenance
+from storage.database import first_line
 from storage.migration_operations import lock_timeout, quoted, undo
 from storage.provenance import ADOPTED, CREATED, REPLACED
 from storage.schema_facts import SPEC_TABLES, index_validity
@@ -174,9 +175,8 @@ class ValidatePortalConstraints(DatabaseStep):
             with lock_timeout(connection, settings.LYNX_MIGRATE_LOCK_TIMEOUT):
                 cursor.execute(statement)
         except IntegrityError as exc:
-            first_line = str(exc).strip().splitlines()[0]
             raise CommandError(
-                f"{table} holds rows that break {name} ({first_line}); fix them and run "
+                f"{table} holds rows that break {name} ({first_line(exc)}); fix them and run "
                 "migrate again."
             ) from None
 

@@ -59,3 +59,9 @@ def current_role(connection: BaseDatabaseWrapper) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user")
         return cursor.fetchone()[0]
+
+
+def first_line(error: Exception) -> str:
+    """A database error's message without PostgreSQL's DETAIL and HINT lines."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -16,7 +16,7 @@ from django.db.models import CheckConstraint, UniqueConstraint
 from django.db.utils import OperationalError
 
 from storage import checks, db_roles, provenance
-from storage.database import connection_as, current_role, separate_owner
+from storage.database import connection_as, current_role, first_line, separate_owner
 from storage.migration_operations import CreateModelUnlessAdopted
 from storage.schema_facts import (
     SPEC_TABLES,
@@ -60,12 +60,18 @@ def role_members(connection) -> list[str]:
         with connection_as("web") as web:
             web_role = current_role(web)
     except OperationalError as exc:
-        first_line = str(exc).strip().splitlines()[0]
         raise CommandError(
-            f"DATABASE_URL cannot log in ({first_line}); create the web login role first "
+            f"DATABASE_URL cannot log in ({first_line(exc)}); create the web login role first "
             "(README, Deploy). Nothing was changed."
         ) from None
     return [owner] if web_role == owner else [owner, web_role]
+
+
+def portal_tables(connection) -> list[str]:
+    """Every table of the portal's and Django's: all but the spec's four, which are Lynx AI's."""
+    django_tables = connection.introspection.django_table_names(only_existing=True)
+    extra = ["django_migrations", provenance.TABLE]
+    return sorted(set(django_tables + extra) - set(SPEC_TABLES))
 
 
 def dropped_tables(cursor, plan, apps) -> list[str]:
@@ -205,9 +211,7 @@ def _roles(report, cursor, connection, owner_flags) -> None:
         )
     else:
         report.say(f"web role {web_role} (DATABASE_URL): gains nothing outside {rls_role}")
-    django_tables = connection.introspection.django_table_names(only_existing=True)
-    portal = sorted(set(django_tables) - set(SPEC_TABLES))
-    for table, roles in db_roles.api_role_grants(cursor, portal).items():
+    for table, roles in db_roles.api_role_grants(cursor, portal_tables(connection)).items():
         report.say(f"{', '.join(roles)} may use {table}: migrate revokes it")
 
 

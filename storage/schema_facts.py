@@ -53,25 +53,28 @@ def column_differences(cursor, model, connection) -> list[str]:
     )
 
 
-def constraint_definition(cursor, table: str, name: str) -> str | None:
-    cursor.execute(
-        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND conname = %s",
-        [table, name],
-    )
+def _value(cursor, query: str, params: list):
+    """The first column of the query's first row, None when there is no row."""
+    cursor.execute(query, params)
     row = cursor.fetchone()
     return row[0] if row else None
+
+
+def constraint_definition(cursor, table: str, name: str) -> str | None:
+    query = (
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND conname = %s"
+    )
+    return _value(cursor, query, [table, name])
 
 
 def index_validity(cursor, table: str, name: str) -> bool | None:
     """Whether the index is valid; None when there is none of that name on the table."""
-    cursor.execute(
+    query = (
         "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE i.indrelid = %s::regclass AND c.relname = %s",
-        [table, name],
+        "WHERE i.indrelid = %s::regclass AND c.relname = %s"
     )
-    row = cursor.fetchone()
-    return row[0] if row else None
+    return _value(cursor, query, [table, name])
 
 
 @dataclass(frozen=True)

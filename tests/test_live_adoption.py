@@ -11,7 +11,13 @@ import time
 
 import pytest
 
-from tests.catalog import SPEC_TABLES, build_spec_schema, connect, scratch_database
+from tests.catalog import (
+    SPEC_TABLES,
+    build_spec_schema,
+    connect,
+    connect_as_superuser,
+    scratch_database,
+)
 from tests.subprocesses import deployed, manage
 
 PATIENCE = 2.0  # LYNX_MIGRATE_LOCK_TIMEOUT
@@ -96,3 +102,33 @@ def test_migrate_never_blocks_a_writer_behind_a_reader_and_stops_cleanly(spec_da
         assert conn.execute(
             f"SELECT count(*) FROM pg_constraint {HARDENING_OF_SPEC_TABLES} AND convalidated"
         ).fetchone() == (4,)
+
+
+def test_an_index_build_left_invalid_is_rebuilt_when_it_was_the_portals(spec_database):
+    """CREATE INDEX CONCURRENTLY killed half way leaves an INVALID index behind."""
+    index = "idx_lynx_audit_events_run_id"
+    with connect_as_superuser(spec_database) as superuser:
+        superuser.execute(
+            f"UPDATE pg_index SET indisvalid = false WHERE indexrelid = '{index}'::regclass"
+        )
+
+    theirs = manage("migrate", "--no-input", **deployed(spec_database))
+
+    assert theirs.returncode != 0
+    assert (
+        f"The index {index} on lynx_audit_events is INVALID and is not the portal's: drop it "
+        f'(DROP INDEX CONCURRENTLY IF EXISTS "{index}") and run migrate again.'
+    ) in theirs.stderr
+    with connect(spec_database) as conn:
+        # What a migrate killed during its own build leaves: the record, written first.
+        conn.execute(
+            "INSERT INTO portal_schema_provenance (table_name, kind, name, origin, undo) "
+            "VALUES ('lynx_audit_events', 'spec_index', %s, 'created', %s)",
+            [index, f"DROP INDEX CONCURRENTLY IF EXISTS {index}"],
+        )
+    ours = manage("migrate", "--no-input", **deployed(spec_database))
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    with connect(spec_database) as conn:
+        assert conn.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = %s::regclass", [index]
+        ).fetchone() == (True,)

@@ -24,10 +24,10 @@ from django.db import connections
 from django.db.models.signals import pre_migrate
 from django.db.utils import OperationalError
 
-from storage import db_roles, provenance
+from storage import db_roles
 from storage.migration_operations import lock_timeout
-from storage.preflight import dropped_tables, role_members
-from storage.schema_facts import SPEC_TABLES, row_count
+from storage.preflight import dropped_tables, portal_tables, role_members
+from storage.schema_facts import row_count
 
 ATTEMPT = 0.5  # seconds a lock is waited for at a time
 LOCK_ERRORS = {"55P03", "40P01"}  # lock_not_available (lock_timeout), deadlock_detected
@@ -118,10 +118,3 @@ class Command(migrate.Command):
         if input("Type 'yes' to drop them: ").strip() != "yes":
             raise CommandError("Reverse cancelled; nothing was changed.")
         self.discard_rows = True  # confirmed: a retry after a lock timeout does not ask again
-
-
-def portal_tables(connection) -> list[str]:
-    """Every table of the portal's and Django's: all but the spec's four, which are Lynx AI's."""
-    django_tables = connection.introspection.django_table_names(only_existing=True)
-    extra = ["django_migrations", provenance.TABLE]
-    return sorted(set(django_tables + extra) - set(SPEC_TABLES))
