@@ -8,26 +8,14 @@ way, by a lock it could not get or by a kill, continues where it stopped when ru
 from django.conf import settings
 from django.core.management import CommandError
 from django.db import IntegrityError, transaction
-from django.db.migrations.operations.base import Operation
 from django.db.models import CheckConstraint, UniqueConstraint
 from psycopg import sql
 
 from storage import provenance
 from storage.database import first_line
-from storage.migration_operations import lock_timeout, quoted, undo
+from storage.migration_operations import DatabaseStep, lock_timeout, quoted, undo
 from storage.provenance import ADOPTED, CREATED, REPLACED
 from storage.schema_facts import SPEC_TABLES, index_validity
-
-
-class DatabaseStep(Operation):
-    reduces_to_sql = False
-    reversible = True
-
-    def state_forwards(self, app_label, state) -> None:
-        pass
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        pass
 
 
 class RecordEarlierAdoptions(DatabaseStep):

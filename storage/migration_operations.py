@@ -81,15 +81,23 @@ class CreateModelUnlessAdopted(migrations.CreateModel):
         return f"Create model {self.name} (or adopt its existing table)"
 
 
-class RecordedOperation(Operation):
-    """A database-only step on one table whose reverse runs what its forward recorded."""
+class DatabaseStep(Operation):
+    """An operation on the database alone: Django's state of the models does not change."""
 
     reduces_to_sql = False
     reversible = True
-    kinds: tuple[str, ...] = ()
 
     def state_forwards(self, app_label, state) -> None:
         pass
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        pass
+
+
+class RecordedOperation(DatabaseStep):
+    """A step on one table whose reverse runs what its forward recorded."""
+
+    kinds: tuple[str, ...] = ()
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         undo(schema_editor, self.table, self.kinds)
@@ -188,20 +196,14 @@ class TenantPolicy(RecordedOperation):
         return f'Row level security and policy "{self.policy}" on {self.table}'
 
 
-class ServiceRoleGrants(Operation):
+class ServiceRoleGrants(DatabaseStep):
     """The spec's `GRANT ALL ... TO service_role`, where Supabase's role exists.
 
     Only the privileges it lacks are granted, and only those are revoked on the way back.
     """
 
-    reduces_to_sql = False
-    reversible = True
-
     def __init__(self, tables: list[str]):
         self.tables = tables
-
-    def state_forwards(self, app_label, state) -> None:
-        pass
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         connection = schema_editor.connection
