@@ -135,6 +135,16 @@ def _tables(report, cursor, connection, executor) -> None:
             origin = f"{found.origin} by the portal" if found.origin == "created" else found.origin
         else:
             origin = "migrated before origins were recorded" if migrated else "migrate adopts it"
+        cursor.execute(
+            "SELECT pg_get_userbyid(relowner), pg_has_role(relowner, 'USAGE') FROM pg_class "
+            "WHERE oid = %s::regclass",
+            [table],
+        )
+        owner, acts_as_owner = cursor.fetchone()
+        if not acts_as_owner:
+            report.say(f"{table}: {origin}")
+            report.fail(f"{table} belongs to {owner}: DATABASE_OWNER_URL must log in as it", 2)
+            continue
         report.say(f"{table}: {origin}, {row_count(cursor, table)} rows")
         differences = column_differences(cursor, model, connection)
         if differences:
@@ -225,7 +235,7 @@ def _reverse(report, cursor, executor) -> None:
     for table in SPEC_TABLES:
         if table in dropped or not table_exists(cursor, table):
             continue
-        report.say(f"leave {table} and its {row_count(cursor, table)} rows (Lynx AI's)")
+        report.say(f"leave {table} and its rows (Lynx AI's)")
         for kind, name, record in provenance.records_of(cursor, table, _UNDONE_KINDS):
             if record.undo:
                 verb = "restore" if record.origin == provenance.REPLACED else "remove"

@@ -6,6 +6,7 @@ from django.conf import settings
 from tests.catalog import (
     build_spec_schema,
     connect,
+    connect_as_superuser,
     grants_snapshot,
     schema_snapshot,
     scratch_database,
@@ -66,10 +67,10 @@ def test_it_tells_what_migrate_adopts_and_repairs_and_changes_nothing(spec_datab
     for expected in [
         "  lynx_drafts: adopted, 3 rows",
         "Migrations to apply: 0, 0 of them storage's",
-        "  leave lynx_drafts and its 3 rows (Lynx AI's)",
+        "  leave lynx_drafts and its rows (Lynx AI's)",
         "    restore its policy Tenant isolation for drafts",
         "    remove its check lynx_drafts_tenant_id_not_blank",
-        "  leave lynx_audit_events and its 4 rows (Lynx AI's)",
+        "  leave lynx_audit_events and its rows (Lynx AI's)",
         "    remove its spec index idx_lynx_audit_events_run_id",
     ]:
         assert expected in after, "\n".join(after)
@@ -82,12 +83,16 @@ def test_it_fails_where_migrate_would_and_says_why(spec_database):
             "INSERT INTO lynx_audit_events (run_id, tenant_id, event_type) "
             "VALUES ('run-9', '', 'run_start')"
         )
+    with connect_as_superuser(spec_database) as superuser:
+        superuser.execute("ALTER TABLE lynx_drafts OWNER TO CURRENT_USER")
+        (someone_else,) = superuser.execute("SELECT current_user").fetchone()
 
     report = preflight(spec_database)
 
     assert report.returncode != 0
     assert report.stderr.strip() == (
-        "CommandError: migrate would fail (2): cannot adopt settlement_intents: metadata: json "
-        "(expected jsonb) | lynx_audit_events holds 1 rows with an empty tenant_id"
+        f"CommandError: migrate would fail (3): lynx_drafts belongs to {someone_else}: "
+        "DATABASE_OWNER_URL must log in as it | cannot adopt settlement_intents: metadata: "
+        "json (expected jsonb) | lynx_audit_events holds 1 rows with an empty tenant_id"
     )
     assert manage("migrate", "--no-input", **deployed(spec_database)).returncode != 0
