@@ -1,6 +1,6 @@
 """The project's URLs plus two views that let isolation tests look inside a request."""
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 from django.urls import path
 
@@ -25,8 +25,21 @@ def boom(request):
     raise RuntimeError("the view failed half-way")
 
 
+def inject(request):
+    """What a SQL injection inside a request could do: run `sql` as this request's database
+    session. Answers the rows of the last statement, or the SQLSTATE that refused it."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in request.POST["sql"].split(";"):
+                cursor.execute(statement)
+            return JsonResponse({"rows": [list(row) for row in cursor.fetchall()]})
+    except DatabaseError as exc:
+        return JsonResponse({"sqlstate": exc.__cause__.sqlstate})
+
+
 urlpatterns = [
     path("_probe/", probe),
     path("_boom/", boom),
+    path("_inject/", inject),
     *project_urlpatterns,
 ]
