@@ -4,13 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-# DATABASE_URL from the environment, otherwise the embedded PostgreSQL in .pgdata.
-WITH_DB = if [ -z "$$DATABASE_URL" ]; then \
-	DATABASE_URL=$$($(PY) scripts/devdb.py url) || exit 1; export DATABASE_URL; fi
+# The web and owner roles' URLs (README, Deploy) on the embedded PostgreSQL in .pgdata, or on
+# the server of DATABASE_URL when that names a superuser; otherwise DATABASE_URL as given.
+WITH_DB = DB_ENV=$$($(PY) scripts/devdb.py env) || exit 1; eval "$$DB_ENV"
 # `make run` is for trying the portal on this machine: debug on, no HTTPS.
 DEV_ENV = export DEBUG=$${DEBUG:-true}
 
-.PHONY: run bootstrap test lint db-stop db-reset
+.PHONY: run bootstrap test lint db-stop db-reset bench-adoption
 
 run: bootstrap
 	@$(WITH_DB); $(DEV_ENV); \
@@ -27,6 +27,10 @@ test: $(INSTALLED) lint
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Lynx AI's insert stalls while migrate adopts 1M live audit events (bench/README.md).
+bench-adoption: $(INSTALLED)
+	@$(WITH_DB); $(PY) bench/adoption_stall.py
 
 db-stop: $(INSTALLED)
 	$(PY) scripts/devdb.py stop

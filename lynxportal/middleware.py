@@ -1,4 +1,11 @@
-"""Per-request tenant isolation, the PostgREST way: one transaction per request, as the RLS role."""
+"""Per-request tenant isolation: the PostgREST model, in two middlewares and one mechanism.
+
+`RequestTransactionMiddleware` (before SessionMiddleware) opens the request's transaction
+as the RLS role with no tenant: the web process logs in as a role that holds no table
+privileges of its own (README, Deploy), so the session and the signed-in user are read and
+saved as the RLS role too. `TenantMiddleware` (after AuthenticationMiddleware) narrows it
+to the user's tenant for the view. Both are `storage.tenancy.tenant_context()`.
+"""
 
 from django.db import transaction
 from django.http import HttpResponseBadRequest
@@ -6,17 +13,15 @@ from django.http import HttpResponseBadRequest
 from storage.tenancy import tenant_context
 
 
-class TenantMiddleware:
-    """Run the whole view in one transaction as the RLS role, scoped to the user's tenant.
+def _commit_only_success(response) -> None:
+    """A refused or failed request commits nothing: Django has already turned a view's
+    exception into an error response when the middleware sees it."""
+    if response.status_code >= 400:
+        transaction.set_rollback(True)
 
-    Must come after AuthenticationMiddleware. `request.tenant_id` is the tenant
-    (`""` for anonymous users and users without one); admin querysets also
-    filter on it explicitly so the spec's `(tenant_id, ...)` indexes serve.
 
-    A refused or failed request commits nothing: Django turns a view's
-    exception into an error response before this middleware sees it, so any
-    4xx or 5xx response rolls the transaction back.
-    """
+class RequestTransactionMiddleware:
+    """The whole request in one transaction as the RLS role, seeing no tenant's rows yet."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -25,12 +30,28 @@ class TenantMiddleware:
         if _has_nul(request):
             # PostgreSQL text cannot hold NUL: refuse here rather than fail in a query.
             return HttpResponseBadRequest("The address contains a NUL character.")
+        with tenant_context(None):
+            response = self.get_response(request)
+            _commit_only_success(response)
+        return response
+
+
+class TenantMiddleware:
+    """Scope the view to the signed-in user's tenant (`request.tenant_id`).
+
+    `request.tenant_id` is `""` for anonymous users and users without one; admin
+    querysets also filter on it explicitly so the spec's `(tenant_id, ...)` indexes serve.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
         user = request.user
         request.tenant_id = (user.tenant_id or "") if user.is_authenticated else ""
         with tenant_context(request.tenant_id):
             response = self.get_response(request)
-            if response.status_code >= 400:
-                transaction.set_rollback(True)
+            _commit_only_success(response)
         return response
 
 

@@ -21,21 +21,19 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 
-def _database_from_url() -> dict:
-    """Parse DATABASE_URL, turning every malformation into one readable error."""
-    url = env.str("DATABASE_URL", default="")
+def _database_from_url(variable: str) -> dict | None:
+    """Parse a database URL, turning every malformation into one readable error."""
+    url = env.str(variable, default="")
     if not url:
-        raise ImproperlyConfigured(
-            "DATABASE_URL is not set (make run and make test set it for you)."
-        )
+        return None
     if not url.startswith(("postgres://", "postgresql://")):
-        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or postgresql:// URL.")
+        raise ImproperlyConfigured(f"{variable} must be a postgres:// or postgresql:// URL.")
     try:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types here
-        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
+        raise ImproperlyConfigured(f"{variable} is malformed: {exc}") from None
     if not config.get("NAME"):
-        raise ImproperlyConfigured("DATABASE_URL names no database.")
+        raise ImproperlyConfigured(f"{variable} names no database.")
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
     config.setdefault("OPTIONS", {})["connect_timeout"] = env.int(
@@ -44,7 +42,25 @@ def _database_from_url() -> dict:
     return config
 
 
-DATABASES = {"default": _database_from_url()}
+# Two roles log in (README, Deploy; storage/database.py). DATABASE_URL is the web login
+# role: NOINHERIT, owns and holds nothing, may only switch to the RLS role. DATABASE_OWNER_URL
+# is the owner of the tables, for migrate and maintenance; unset, DATABASE_URL's role is both
+# (development; `check --deploy` then fails).
+LYNX_WEB_DATABASE = _database_from_url("DATABASE_URL")
+if LYNX_WEB_DATABASE is None:
+    raise ImproperlyConfigured("DATABASE_URL is not set (make run and make test set it for you).")
+LYNX_OWNER_DATABASE = _database_from_url("DATABASE_OWNER_URL") or LYNX_WEB_DATABASE
+if LYNX_OWNER_DATABASE["NAME"] != LYNX_WEB_DATABASE["NAME"]:
+    raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same database as DATABASE_URL.")
+
+# Which of the two this process logs in as: web servers as the web role; manage.py sets
+# "owner" for its commands (all but runserver), since they are the operator's maintenance.
+LYNX_CONNECT_AS = env.str("LYNX_CONNECT_AS", default="web")
+if LYNX_CONNECT_AS not in ("web", "owner"):
+    raise ImproperlyConfigured("LYNX_CONNECT_AS must be web or owner.")
+DATABASES = {
+    "default": dict(LYNX_OWNER_DATABASE if LYNX_CONNECT_AS == "owner" else LYNX_WEB_DATABASE)
+}
 
 # The role every request and tenant_context() switches to: RLS applies to it.
 LYNX_DB_RLS_ROLE = env.str("LYNX_DB_RLS_ROLE", default="lynx_portal")
@@ -59,10 +75,18 @@ vars().update(
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lynx Portal <lynx-portal@localhost>")
 
+# How long migrate keeps trying to take a lock before it stops and asks to be run again;
+# each attempt waits at most half a second, so Lynx AI's writers queued behind it wait no
+# longer (storage/management/commands/migrate.py).
+LYNX_MIGRATE_LOCK_TIMEOUT = env.float("LYNX_MIGRATE_LOCK_TIMEOUT", default=5.0)
+if LYNX_MIGRATE_LOCK_TIMEOUT <= 0:
+    raise ImproperlyConfigured("LYNX_MIGRATE_LOCK_TIMEOUT must be a positive number of seconds.")
+
 # Audit events older than this many days go to the archive (`manage.py archive_audit_events`).
 LYNX_AUDIT_RETENTION_DAYS = env.int("LYNX_AUDIT_RETENTION_DAYS", default=90)
 
 INSTALLED_APPS = [
+    "lynxportal",  # first: its runserver runs as the web role (lynxportal/management)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -77,6 +101,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "lynxportal.middleware.RequestTransactionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -2,15 +2,19 @@
 
 They run with `manage.py check` and before `migrate`; an unreachable database
 is reported by manage.py itself, in one line. A check that must be
-bypassed to deploy its own fix can be, with `migrate --skip-checks`.
+bypassed to deploy its own fix can be, with `migrate --skip-checks`. They read the
+catalogs and django_migrations as the owner (storage.database). `check --deploy` also
+checks the web login role of DATABASE_URL: that it can switch to the RLS role and can
+gain nothing more from inside a request.
 """
 
 import json
 
-from django.core.checks import Error, register
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.migrations.recorder import MigrationRecorder
+from django.core.checks import Error, Tags, register
 
+from storage import db_roles
+from storage.database import connection_as, current_role
+from storage.schema_facts import SPEC_POLICY
 from storage.tenancy import rls_role
 
 # Every tenant table and the name of the policy that isolates it.
@@ -33,18 +37,15 @@ POLICY_MIGRATIONS = dict.fromkeys(TENANT_POLICIES, ("storage", "0002_row_level_s
     "portal_approval_rule_changes": ("storage", "0013_approval_rules"),
     "portal_review_digests": ("storage", "0014_review_digests"),
 }
-POLICY_QUAL = "(tenant_id = current_setting('app.tenant_id'::text, true))"
 ROLE_MIGRATION = ("storage", "0004_rls_role")
 
 
 @register()
 def check_row_level_security(app_configs=None, **kwargs) -> list[Error]:
-    connection = connections[DEFAULT_DB_ALIAS]
-    recorder = MigrationRecorder(connection)
-    applied = recorder.applied_migrations() if recorder.has_table() else {}
-    errors = []
-    # Until `migrate` has built them, there is nothing to check.
-    with connection.cursor() as cursor:
+    with connection_as("owner") as connection, connection.cursor() as cursor:
+        applied = _applied_migrations(cursor)
+        errors = []
+        # Until `migrate` has built them, there is nothing to check.
         policed = {t: p for t, p in TENANT_POLICIES.items() if POLICY_MIGRATIONS[t] in applied}
         if policed:
             errors += _table_errors(cursor, policed)
@@ -53,17 +54,59 @@ def check_row_level_security(app_configs=None, **kwargs) -> list[Error]:
     return errors
 
 
+def _applied_migrations(cursor) -> set[tuple[str, str]]:
+    """Read directly: the owner's connection may be no alias of the ORM's."""
+    cursor.execute("SELECT to_regclass('django_migrations') IS NOT NULL")
+    if not cursor.fetchone()[0]:
+        return set()
+    cursor.execute("SELECT app, name FROM django_migrations")
+    return set(cursor.fetchall())
+
+
+@register(Tags.security, deploy=True)
+def check_web_role(app_configs=None, **kwargs) -> list[Error]:
+    """The web login role can switch to the RLS role and gains nothing by leaving it."""
+    role = rls_role()
+    with connection_as("web") as connection, connection.cursor() as cursor:
+        web_role = current_role(connection)
+        cursor.execute(
+            "SELECT pg_has_role(current_user, %s, %s) FROM pg_roles WHERE rolname = %s",
+            [role, db_roles.membership(connection.pg_version), role],
+        )
+        row = cursor.fetchone()
+        weaknesses = db_roles.web_role_weaknesses(cursor, web_role=web_role, rls_role=role)
+    hint = "Follow the README's deploy checklist: DATABASE_URL is the web login role."
+    errors = []
+    if row is not None and not row[0]:
+        errors.append(
+            Error(
+                f"The web role {web_role} cannot SET ROLE {role}.",
+                hint="Run migrate, which grants it.",
+                id="storage.E014",
+            )
+        )
+    if weaknesses:
+        errors.append(
+            Error(
+                f"The web role {web_role} can leave row level security: it "
+                + "; it ".join(weaknesses)
+                + ".",
+                hint=hint,
+                id="storage.E020",
+            )
+        )
+    return errors
+
+
 def _table_errors(cursor, policies: dict[str, str]) -> list[Error]:
     cursor.execute(
-        """
-        SELECT c.relname, c.relrowsecurity, p.polname IS NOT NULL,
-               p.polcmd = '*' AND p.polpermissive AND p.polroles = '{0}'
-               AND pg_get_expr(p.polqual, p.polrelid) = %s AND p.polwithcheck IS NULL
+        f"""
+        SELECT c.relname, c.relrowsecurity, p.polname IS NOT NULL, {SPEC_POLICY}
         FROM pg_class c
         LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname = (%s::jsonb ->> c.relname)
         WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest(%s::text[]) t)
         """,
-        [POLICY_QUAL, json.dumps(policies), list(policies)],
+        [json.dumps(policies), list(policies)],
     )
     found = {name: (rls, has_policy, exact) for name, rls, has_policy, exact in cursor}
     errors = []
@@ -90,7 +133,6 @@ def _role_errors(cursor) -> list[Error]:
     cursor.execute(
         """
         SELECT r.rolsuper, r.rolbypassrls,
-               pg_has_role(current_user, r.oid, 'MEMBER'),
                ARRAY(SELECT c.relname::text FROM pg_class c
                      WHERE c.relowner = r.oid AND c.relname = ANY (%s::text[])
                      ORDER BY 1)
@@ -102,7 +144,7 @@ def _role_errors(cursor) -> list[Error]:
     hint = "Set LYNX_DB_RLS_ROLE to a role made by migrate, or run migrate."
     if row is None:
         return [Error(f"The RLS role {role} does not exist.", hint=hint, id="storage.E010")]
-    superuser, bypassrls, member, owned = row
+    superuser, bypassrls, owned = row
     errors = []
     if superuser:
         errors.append(Error(f"The RLS role {role} is a superuser.", id="storage.E011"))
@@ -110,12 +152,4 @@ def _role_errors(cursor) -> list[Error]:
         errors.append(Error(f"The RLS role {role} has BYPASSRLS.", id="storage.E012"))
     if owned:
         errors.append(Error(f"The RLS role {role} owns {', '.join(owned)}.", id="storage.E013"))
-    if not member:
-        errors.append(
-            Error(
-                f"The connecting role cannot SET ROLE {role}.",
-                hint=f"GRANT {role} TO the role in DATABASE_URL.",
-                id="storage.E014",
-            )
-        )
     return errors

@@ -1,9 +1,12 @@
 """The one tenancy mechanism: a transaction that runs as the RLS role with `app.tenant_id` set.
 
-Requests get it from `lynxportal.middleware.TenantMiddleware`; shell sessions,
-commands, services and tests use `tenant_context()` directly. Both settings are
-transaction-local (`SET LOCAL`, `set_config(..., true)`), so nothing survives on
-a reused or pooled connection.
+Requests get it from `lynxportal.middleware` (the whole request without a tenant, the
+view nested in the user's tenant); shell sessions, commands, services and tests use
+`tenant_context()` directly. Both settings are transaction-local (`SET LOCAL`,
+`set_config(..., true)`), so nothing survives on a reused or pooled connection.
+
+The web process logs in as a role that may switch to the RLS role and to nothing else
+(storage/database.py): leaving the RLS role inside a request gains no privilege.
 """
 
 from collections.abc import Iterator

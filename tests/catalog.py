@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
@@ -79,6 +80,23 @@ def _table_snapshot(cursor, table: str) -> dict | None:
     }
 
 
+def grants_snapshot(cursor) -> dict:
+    """{table: sorted (grantee, privilege) pairs} of the spec's tables: who may do what."""
+    cursor.execute(
+        """
+        SELECT c.relname, pg_get_userbyid(a.grantee), a.privilege_type
+        FROM pg_class c, aclexplode(c.relacl) a
+        WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest(%s::text[]) t)
+        ORDER BY 1, 2, 3
+        """,
+        [list(SPEC_TABLES)],
+    )
+    grants = {}
+    for table, grantee, privilege in cursor.fetchall():
+        grants.setdefault(table, []).append((grantee, privilege))
+    return grants
+
+
 def _rows_by_name(cursor, query: str, oid: int, fields: tuple[str, ...]) -> dict:
     cursor.execute(query, [oid])
     return {name: dict(zip(fields, values, strict=True)) for name, *values in cursor.fetchall()}
@@ -109,15 +127,17 @@ def assert_same_schema(expected: dict, actual: dict, labels: tuple[str, str]) ->
         pytest.fail("schemas differ:\n" + "\n".join(differences), pytrace=False)
 
 
-def _server() -> dict:
-    """Where the test database lives; django-environ puts a socket directory in OPTIONS."""
-    settings = connection.settings_dict
-    options = settings["OPTIONS"]
+def _server(role: str = "owner") -> dict:
+    """Where the test database lives, as the owner (the suite's own role) or the web role;
+    django-environ puts a socket directory in OPTIONS."""
+    server = connection.settings_dict
+    options = server["OPTIONS"]
+    credentials = settings.LYNX_WEB_DATABASE if role == "web" else server
     return {
-        "user": settings["USER"],
-        "password": settings["PASSWORD"],
-        "host": settings["HOST"] or options.get("host", ""),
-        "port": str(settings["PORT"] or options.get("port", "")),
+        "user": credentials["USER"],
+        "password": credentials["PASSWORD"],
+        "host": server["HOST"] or options.get("host", ""),
+        "port": str(server["PORT"] or options.get("port", "")),
     }
 
 
@@ -127,9 +147,10 @@ def connect(dbname: str) -> psycopg.Connection:
     return psycopg.connect(dbname=dbname, autocommit=True, **params)
 
 
-def database_url(dbname: str) -> str:
-    """A DATABASE_URL for `dbname` in the only form django-environ parses for sockets."""
-    server = _server()
+def database_url(dbname: str, role: str = "owner") -> str:
+    """A URL for `dbname` as the owner or the web role, in the only form django-environ
+    parses for sockets."""
+    server = _server(role)
     credentials = quote(server["user"], safe="")
     if server["password"]:
         credentials += ":" + quote(server["password"], safe="")
@@ -138,6 +159,14 @@ def database_url(dbname: str) -> str:
         url = f"postgres://{credentials}@/{dbname}?host={host}"
         return f"{url}&port={port}" if port else url
     return f"postgres://{credentials}@{host}{f':{port}' if port else ''}/{dbname}"
+
+
+def connect_as_superuser(dbname: str) -> psycopg.Connection:
+    """An autocommit connection as the test server's superuser, to play someone else."""
+    url = settings.TEST_SUPERUSER_URL
+    if not url:
+        pytest.fail("TEST_SUPERUSER_URL is unset: run the suite with `make test`.")
+    return psycopg.connect(url, dbname=dbname, autocommit=True)
 
 
 @contextmanager

@@ -8,7 +8,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+def deployed(dbname: str) -> dict[str, str]:
+    """The environment of a deploy done by the README: the web role and the owner, apart."""
+    from tests.catalog import database_url
+
+    return {
+        "DATABASE_URL": database_url(dbname, role="web"),
+        "DATABASE_OWNER_URL": database_url(dbname),
+    }
+
+
+def manage(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
     # A clean environment: not what the test settings put into this process's.
     inherited = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     environment = {
@@ -22,6 +32,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         [sys.executable, "manage.py", *args],
         cwd=REPO,
         env=environment,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,

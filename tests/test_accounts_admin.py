@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.db import connection, transaction
 
 from storage.models import Tenant, User
 
@@ -34,26 +33,3 @@ def test_a_tenant_id_cannot_be_renamed_once_rows_may_carry_it(client, tenants, m
     assert list(Tenant.objects.filter(pk__startswith="acme").values_list("pk", "name")) == [
         ("acme", "Acme Inc")
     ]
-
-
-def test_the_spec_grants_to_service_role_apply_where_that_role_exists():
-    """Supabase has service_role; the migration grants it ALL there (rolled back here)."""
-    import importlib
-
-    migration = importlib.import_module("storage.migrations.0002_row_level_security")
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT FROM pg_roles WHERE rolname = 'service_role'")
-        if cursor.fetchone() is None:
-            cursor.execute("CREATE ROLE service_role NOLOGIN")
-        cursor.execute(migration.SERVICE_ROLE_GRANTS)
-        # One privilege at a time: given a list, has_table_privilege asks for any of them.
-        cursor.execute(
-            "SELECT bool_and(has_table_privilege('service_role', t, p)) "
-            "FROM unnest(%s::text[]) t, unnest(%s::text[]) p",
-            [
-                list(migration.POLICIES),
-                ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"],
-            ],
-        )
-        assert cursor.fetchone() == (True,)
-        transaction.set_rollback(True)

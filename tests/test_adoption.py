@@ -1,7 +1,8 @@
 """Deploying onto a Supabase database that Lynx AI built by hand from the spec and filled.
 
-Plain `manage.py migrate` must adopt the tables without losing or changing a
-row and end in exactly the schema a fresh `migrate` builds.
+Plain `manage.py migrate` must adopt the tables without losing or changing a row and end
+in exactly the schema a fresh `migrate` builds; a reverse must leave what Lynx AI built
+exactly as it was, and drop the portal's own tables only once the operator agreed.
 """
 
 import subprocess
@@ -13,11 +14,11 @@ from tests.catalog import (
     assert_same_schema,
     build_spec_schema,
     connect,
-    database_url,
+    grants_snapshot,
     schema_snapshot,
     scratch_database,
 )
-from tests.subprocesses import manage
+from tests.subprocesses import deployed, manage
 
 PRIMARY_KEYS = {
     "lynx_drafts": "draft_id",
@@ -77,9 +78,17 @@ def spec_database():
         yield dbname
 
 
-def migrate(dbname: str) -> subprocess.CompletedProcess:
-    """`manage.py migrate` as the deploy runs it: a separate process, its own DATABASE_URL."""
-    return manage("migrate", "--no-input", DATABASE_URL=database_url(dbname))
+def migrate(dbname: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`manage.py migrate` as the deploy runs it: a separate process, the two roles' URLs."""
+    if stdin is None:
+        args = (*args, "--no-input")
+    return manage("migrate", *args, stdin=stdin, **deployed(dbname))
+
+
+def catalog(dbname: str) -> tuple[dict, dict]:
+    """The spec tables' schema and who may do what with them."""
+    with connect(dbname) as conn, conn.cursor() as cursor:
+        return schema_snapshot(cursor), grants_snapshot(cursor)
 
 
 def assert_migrate_refuses(dbname: str, message: str) -> None:
@@ -175,3 +184,68 @@ def test_migrate_refuses_a_table_whose_columns_differ(spec_database):
         "Cannot adopt the existing table settlement_intents, it differs from the spec: "
         "metadata: json (expected jsonb)",
     )
+
+
+# Lynx AI's database drifted from the spec in every way adoption repairs: a missing index,
+# a foreign key without ON DELETE CASCADE, a policy worded otherwise, RLS off on one table,
+# a grant service_role lacks.
+DRIFT = """
+DROP INDEX idx_lynx_audit_events_run_id;
+ALTER TABLE lynx_executions DROP CONSTRAINT lynx_executions_draft_id_fkey;
+ALTER TABLE lynx_executions ADD CONSTRAINT lynx_executions_draft_id_fkey
+    FOREIGN KEY (draft_id) REFERENCES lynx_drafts(draft_id);
+ALTER POLICY "Tenant isolation for drafts" ON lynx_drafts
+    USING (tenant_id = current_setting('app.tenant_id'));
+ALTER TABLE settlement_intents DISABLE ROW LEVEL SECURITY;
+REVOKE TRUNCATE ON lynx_audit_events FROM service_role;
+"""
+
+
+@pytest.mark.django_db
+def test_a_reverse_leaves_what_lynx_ai_built_exactly_as_it_was(spec_database):
+    """`migrate storage zero` removes the portal's additions and restores what it replaced:
+    the tables, their rows, indexes, keys, RLS, policies and grants are Lynx AI's."""
+    with connect(spec_database) as conn:
+        conn.execute(ROWS + DRIFT)
+    before, rows = catalog(spec_database), all_rows(spec_database)
+
+    adopted = migrate(spec_database)
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert_schema_of_a_fresh_migrate(spec_database)
+
+    reverse = migrate(spec_database, "storage", "zero")
+    assert reverse.returncode == 0, reverse.stdout + reverse.stderr
+    assert all_rows(spec_database) == rows
+    after = catalog(spec_database)
+    assert_same_schema(before[0], after[0], ("before adoption", "after the reverse"))
+    assert after[1] == before[1], "grants differ"
+
+
+def test_a_reverse_that_would_drop_rows_asks_first_and_refuses_without_asking():
+    """The portal created these tables; Lynx AI has written to them since."""
+    with scratch_database("reverse") as dbname:
+        assert migrate(dbname).returncode == 0
+        with connect(dbname) as conn:
+            conn.execute(
+                "INSERT INTO lynx_drafts (tenant_id, draft_type, payload, risk_level, "
+                "created_by, source_context) VALUES ('tenant-a', 'docs', '{}', 'low', 'lynx', '{}')"
+            )
+
+        refused = migrate(dbname, "storage", "zero")
+        assert refused.returncode != 0
+        assert "This reverse would drop tables holding rows: lynx_drafts (1 rows)." in (
+            refused.stderr
+        )
+        assert "Nothing was changed. Run it interactively to confirm, or pass --discard-rows." in (
+            refused.stderr
+        )
+        with connect(dbname) as conn:
+            assert conn.execute("SELECT count(*) FROM lynx_drafts").fetchone() == (1,)
+
+        confirmed = migrate(dbname, "storage", "zero", stdin="yes\n")
+        assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
+        assert "This reverse drops these tables and every row in them:\n  lynx_drafts: 1 rows" in (
+            confirmed.stdout
+        )
+        with connect(dbname) as conn:
+            assert conn.execute("SELECT to_regclass('lynx_drafts')").fetchone() == (None,)

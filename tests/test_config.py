@@ -3,8 +3,7 @@
 import pytest
 from django.db import connection
 
-from tests.catalog import database_url
-from tests.subprocesses import manage
+from tests.subprocesses import deployed, manage
 
 
 def assert_one_line_error(result, expected: str) -> None:
@@ -45,8 +44,8 @@ def test_production_settings_pass_the_deploy_check():
     result = manage(
         "check",
         "--deploy",
-        DATABASE_URL=database_url(connection.settings_dict["NAME"]),
         ALLOWED_HOSTS="portal.example.com",
+        **deployed(connection.settings_dict["NAME"]),
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
@@ -72,8 +71,17 @@ def test_forwarded_https_is_trusted_only_behind_a_tls_proxy(behind_proxy, status
         "--no-imports",
         "-c",
         FORWARDED_HTTPS_PROBE,
-        DATABASE_URL=database_url(connection.settings_dict["NAME"]),
+        LYNX_CONNECT_AS="web",  # as a web server logs in
         ALLOWED_HOSTS="testserver",
+        **deployed(connection.settings_dict["NAME"]),
         **behind_proxy,
     )
     assert result.stdout.strip() == status, result.stderr
+
+
+@pytest.mark.django_db
+def test_a_web_server_process_passes_the_checks_as_the_web_role():
+    """runserver logs in as the web role, which may not read django_migrations itself."""
+    result = manage("check", LYNX_CONNECT_AS="web", **deployed(connection.settings_dict["NAME"]))
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout

@@ -8,9 +8,10 @@ from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
+from storage.models import User
 from tests.catalog import (
     SPEC_TABLES,
     assert_same_schema,
@@ -106,7 +107,9 @@ def test_migrations_unapply_and_reapply_to_the_same_schema():
     """storage is AUTH_USER_MODEL's app, so `storage zero` unapplies admin too."""
     before = migrated_snapshot()
     try:
-        call_command("migrate", "storage", "zero", verbosity=0)
+        call_command(
+            "migrate", "storage", "zero", verbosity=0, interactive=False, discard_rows=True
+        )
         assert migrated_snapshot() == dict.fromkeys(SPEC_TABLES)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -118,3 +121,14 @@ def test_migrations_unapply_and_reapply_to_the_same_schema():
     finally:
         call_command("migrate", verbosity=0)
     assert_same_schema(before, migrated_snapshot(), ("before", "reapplied"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reverse_the_operator_declines_changes_nothing(make_user, monkeypatch):
+    make_user("someone")  # a row in storage_user, which `storage zero` drops
+    before = migrated_snapshot()
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    with pytest.raises(CommandError, match="Reverse cancelled; nothing was changed."):
+        call_command("migrate", "storage", "zero", stdout=StringIO())
+    assert migrated_snapshot() == before
+    assert User.objects.filter(username="someone").exists()

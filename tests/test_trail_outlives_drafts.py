@@ -1,21 +1,20 @@
 """The trail outlives the draft: nothing of the portal stops Lynx AI doing what the spec allows.
 
-Lynx AI writes as Supabase's `service_role`. It exists on Supabase (and in CI);
-elsewhere these tests create it, inside a transaction that is rolled back, so
-that no role or grant outlives them.
+Lynx AI writes as Supabase's `service_role`. It exists on Supabase (and on the
+test servers `make test` prepares); elsewhere these tests create it.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from storage.choices import Decision
 from storage.models import Draft, DraftReview, Execution
 from storage.review import services
-from tests.catalog import SPEC_TABLES
+from tests.catalog import SPEC_TABLES, connect_as_superuser
 from tests.conftest import make_draft, make_execution
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,26 +24,26 @@ TRAIL = "/admin/storage/draftreview/"
 
 @contextmanager
 def as_service_role(tenant_id: str) -> Iterator:
-    """A cursor acting as service_role (created if missing), rolled back at the end.
+    """A cursor acting as service_role (created if missing), committed at the end.
 
-    Supabase's service_role bypasses RLS; one made here does not, so the tenant is set.
+    The suite's owner is not a member of service_role (nor should it be), so a superuser's
+    connection plays it. Supabase's service_role bypasses RLS; one made here does not, so
+    the tenant is set.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
+    with (
+        connect_as_superuser(connection.settings_dict["NAME"]) as conn,
+        conn.transaction(),
+        conn.cursor() as cursor,
+    ):
         cursor.execute(
             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') "
             "THEN CREATE ROLE service_role NOLOGIN; END IF; END $$"
         )
-        cursor.execute("SELECT pg_has_role(CURRENT_USER, 'service_role', 'MEMBER')")
-        if not cursor.fetchone()[0]:
-            cursor.execute("GRANT service_role TO CURRENT_USER")
         cursor.execute(f"GRANT ALL ON {', '.join(SPEC_TABLES)} TO service_role")
         cursor.execute("GRANT USAGE ON SCHEMA public TO service_role")
         cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant_id])
         cursor.execute("SET LOCAL ROLE service_role")
-        try:
-            yield cursor
-        finally:
-            transaction.set_rollback(True)
+        yield cursor
 
 
 def reviewed_draft(reviewers) -> Draft:
@@ -63,10 +62,9 @@ def test_service_role_deletes_a_reviewed_draft_and_its_decisions_stay(reviewers)
         assert cursor.fetchone() == ("service_role",)
         cursor.execute("DELETE FROM lynx_drafts WHERE draft_id = %s", [draft.pk])
         assert cursor.rowcount == 1
-        cursor.execute("RESET ROLE")
-        assert not Draft.objects.filter(pk=draft.pk).exists()
-        assert not Execution.objects.filter(draft_id=draft.pk).exists()  # the spec's cascade
-        assert DraftReview.objects.get().draft_id == draft.pk
+    assert not Draft.objects.filter(pk=draft.pk).exists()
+    assert not Execution.objects.filter(draft_id=draft.pk).exists()  # the spec's cascade
+    assert DraftReview.objects.get().draft_id == draft.pk
 
 
 def test_service_role_makes_every_write_the_spec_allows_on_reviewed_drafts(reviewers):

@@ -1,6 +1,6 @@
-"""The project's URLs plus three views that let isolation tests look inside a request."""
+"""The project's URLs plus views that let isolation tests look inside a request."""
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponseForbidden, JsonResponse
 from django.urls import path
 
@@ -32,9 +32,22 @@ def refuse(request):
     return HttpResponseForbidden("refused after a write")
 
 
+def inject(request):
+    """What a SQL injection inside a request could do: run `sql` as this request's database
+    session. Answers the rows of the last statement, or the SQLSTATE that refused it."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in request.POST["sql"].split(";"):
+                cursor.execute(statement)
+            return JsonResponse({"rows": [list(row) for row in cursor.fetchall()]})
+    except DatabaseError as exc:
+        return JsonResponse({"sqlstate": exc.__cause__.sqlstate})
+
+
 urlpatterns = [
     path("_probe/", probe),
     path("_boom/", boom),
     path("_refuse/", refuse),
+    path("_inject/", inject),
     *project_urlpatterns,
 ]

@@ -1,10 +1,16 @@
 """Hardening beyond the spec: CHECK (tenant_id <> '') on every tenant table.
 
 A session that once set app.tenant_id reads it back as '' afterwards, so a row
-with a blank tenant would be visible to tenantless requests."""
+with a blank tenant would be visible to tenantless requests.
+
+The checks are added NOT VALID, which holds each table's lock for an instant instead of
+for a scan of its rows; 0012 validates them without blocking Lynx AI's writers."""
 
 from django.core.management import CommandError
 from django.db import migrations, models
+
+from storage.migration_operations import AddConstraintNotValid
+from storage.schema_facts import blank_tenant_rows
 
 TABLES = {
     "draft": "lynx_drafts",
@@ -18,9 +24,7 @@ def refuse_blank_tenants(apps, schema_editor) -> None:
     """On an adopted database, say which table holds blank tenants instead of failing obscurely."""
     with schema_editor.connection.cursor() as cursor:
         for table in TABLES.values():
-            cursor.execute(f"SELECT count(*) FROM {table} WHERE tenant_id = ''")
-            (count,) = cursor.fetchone()
-            if count:
+            if count := blank_tenant_rows(cursor, table):
                 raise CommandError(
                     f"{table} holds {count} rows with an empty tenant_id; give them "
                     "their tenant before migrating."
@@ -33,7 +37,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(refuse_blank_tenants, migrations.RunPython.noop),
         *(
-            migrations.AddConstraint(
+            AddConstraintNotValid(
                 model_name=model_name,
                 constraint=models.CheckConstraint(
                     condition=models.Q(("tenant_id", ""), _negated=True),

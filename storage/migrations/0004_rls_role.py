@@ -1,10 +1,10 @@
-"""The role every request runs as (settings.LYNX_DB_RLS_ROLE): RLS applies to it.
+"""What the role every request runs as (settings.LYNX_DB_RLS_ROLE) may do: RLS applies to it.
 
-NOLOGIN, NOSUPERUSER, NOBYPASSRLS, owns nothing, and is granted to the role
-that migrates (the one in DATABASE_URL) so that it may SET ROLE to it. It holds
-only what the portal needs: it reads the spec's tables, may change a draft's
-status and nothing else of them, and uses Django's own tables for sign-in,
-sessions, the admin log and the superusers' user and tenant management.
+The role itself (NOLOGIN, NOSUPERUSER, NOBYPASSRLS, NOINHERIT, owning nothing) and who may
+switch to it are set up by `migrate` before any migration runs (storage/db_roles.py). It
+holds only what the portal needs: it reads the spec's tables, may change a draft's status
+and nothing else of them, and uses Django's own tables for sign-in, sessions, the admin
+log and the superusers' user and tenant management.
 
 Roles belong to the cluster, not the database: unapplying this migration
 revokes the grants here but leaves the role for other databases."""
@@ -61,18 +61,9 @@ def _sequences(cursor, names: list[str]) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def create_role(apps, schema_editor) -> None:
+def grant_privileges(apps, schema_editor) -> None:
     role = sql.Identifier(settings.LYNX_DB_RLS_ROLE)
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT FROM pg_roles WHERE rolname = %s", [settings.LYNX_DB_RLS_ROLE])
-        if cursor.fetchone() is None:
-            cursor.execute(
-                sql.SQL(
-                    "CREATE ROLE {} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB "
-                    "NOCREATEROLE NOINHERIT"
-                ).format(role)
-            )
-        cursor.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(role))
         for statement in _grants(role):
             cursor.execute(statement)
         for sequence in _sequences(cursor, APPEND_ONLY_TABLES + READ_WRITE_TABLES):
@@ -105,4 +96,4 @@ class Migration(migrations.Migration):
         ("sessions", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(create_role, revoke_grants)]
+    operations = [migrations.RunPython(grant_privileges, revoke_grants)]

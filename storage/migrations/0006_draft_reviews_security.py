@@ -6,7 +6,7 @@ sequence to grant."""
 
 from django.db import migrations
 
-from storage.migration_operations import for_rls_role, tenant_policy
+from storage.migration_operations import TenantPolicy, for_rls_role
 
 TABLE = "lynx_draft_reviews"
 
@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     dependencies = [("storage", "0005_draft_reviews")]
 
     operations = [
-        tenant_policy(TABLE, "Tenant isolation for draft reviews"),
+        TenantPolicy(TABLE, "Tenant isolation for draft reviews"),
         for_rls_role(
             f"GRANT SELECT, INSERT ON {TABLE} TO {{role}}", f"REVOKE ALL ON {TABLE} FROM {{role}}"
         ),

@@ -8,7 +8,7 @@ read it."""
 import django.db.models.expressions
 from django.db import migrations, models
 
-from storage.migration_operations import for_rls_role, tenant_policy
+from storage.migration_operations import TenantPolicy, for_rls_role
 
 TABLE = "lynx_audit_events_archive"
 POLICY = "Tenant isolation for archived audit events"
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        tenant_policy(TABLE, POLICY),
+        TenantPolicy(TABLE, POLICY),
         for_rls_role(
             f"GRANT SELECT ON {TABLE} TO {{role}}", f"REVOKE ALL ON {TABLE} FROM {{role}}"
         ),

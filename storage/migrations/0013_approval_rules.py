@@ -11,7 +11,7 @@ import django.db.models.expressions
 from django.conf import settings
 from django.db import migrations, models
 
-from storage.migration_operations import for_rls_role, tenant_policy
+from storage.migration_operations import TenantPolicy, for_rls_role
 
 RULES = "portal_approval_rules"
 CHANGES = "portal_approval_rule_changes"
@@ -201,8 +201,8 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        tenant_policy(RULES, "Tenant isolation for approval rules"),
-        tenant_policy(CHANGES, "Tenant isolation for approval rule changes"),
+        TenantPolicy(RULES, "Tenant isolation for approval rules"),
+        TenantPolicy(CHANGES, "Tenant isolation for approval rule changes"),
         for_rls_role(
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON {RULES} TO {{role}}; "
             f"GRANT SELECT, INSERT ON {CHANGES} TO {{role}}",

@@ -9,7 +9,7 @@ import django.db.models.expressions
 from django.conf import settings
 from django.db import migrations, models
 
-from storage.migration_operations import for_rls_role, tenant_policy
+from storage.migration_operations import TenantPolicy, for_rls_role
 
 TABLE = "portal_review_digests"
 
@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        tenant_policy(TABLE, "Tenant isolation for review digests"),
+        TenantPolicy(TABLE, "Tenant isolation for review digests"),
         for_rls_role(
             f"GRANT SELECT, INSERT ON {TABLE} TO {{role}}", f"REVOKE ALL ON {TABLE} FROM {{role}}"
         ),

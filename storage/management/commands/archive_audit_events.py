@@ -28,11 +28,11 @@ def at_least(minimum: int):
 class Command(BaseCommand):
     help = (
         "Move audit events older than --older-than days to lynx_audit_events_archive, where "
-        "the admin and run timelines still show them. Runs as the role in DATABASE_URL, across "
-        "all tenants and outside row level security, on purpose: archival is maintenance, and "
-        "the portal's web role may not delete audit events. Each batch is one transaction "
-        "(delete and insert in one statement), so the command can be interrupted at any point "
-        "and re-run: no event is lost or duplicated."
+        "the admin and run timelines still show them. Runs as the owner (DATABASE_OWNER_URL), "
+        "across all tenants and outside row level security, on purpose: archival is "
+        "maintenance, and the portal's web role may not delete audit events. Each batch is "
+        "one transaction (delete and insert in one statement), so the command can be "
+        "interrupted at any point and re-run: no event is lost or duplicated."
     )
 
     def add_arguments(self, parser):

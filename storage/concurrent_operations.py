@@ -1,0 +1,172 @@
+"""Migration steps that run outside one big transaction, so Lynx AI's writers never wait.
+
+They belong in a migration with `atomic = False`. Each step is a transaction of its own (or a
+CREATE INDEX CONCURRENTLY) and is recorded (storage/provenance.py), so a migrate stopped half
+way, by a lock it could not get or by a kill, continues where it stopped when run again.
+"""
+
+from django.conf import settings
+from django.core.management import CommandError
+from django.db import IntegrityError, transaction
+from django.db.models import CheckConstraint, UniqueConstraint
+from psycopg import sql
+
+from storage import provenance
+from storage.database import first_line
+from storage.migration_operations import DatabaseStep, lock_timeout, quoted, undo
+from storage.provenance import ADOPTED, CREATED, REPLACED
+from storage.schema_facts import SPEC_TABLES, index_validity
+
+
+class RecordEarlierAdoptions(DatabaseStep):
+    """A spec table migrated before the provenance record existed counts as Lynx AI's.
+
+    Whether the portal created it cannot be known any more: a reverse leaves it.
+    """
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        with schema_editor.connection.cursor() as cursor:
+            for table in SPEC_TABLES:
+                provenance.record(cursor, table, "table", "", ADOPTED)
+
+    def describe(self) -> str:
+        return "Record the spec tables migrated before the provenance record as adopted"
+
+
+class CompleteSpecTables(DatabaseStep):
+    """Build the indexes and CHECKs of the spec that its tables lack, without blocking.
+
+    Indexes, partial unique ones included, are built CONCURRENTLY (an index an interrupted
+    build left INVALID is dropped and built again); CHECKs are added NOT VALID, an instant
+    under a lock, and validated by ValidatePortalConstraints. The reverse drops what this
+    built.
+    """
+
+    kinds = ("spec_index", "spec_check")
+
+    def __init__(self, model_names: list[str]):
+        self.model_names = model_names
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        for model_name in self.model_names:
+            model = to_state.apps.get_model(app_label, model_name)
+            for name, create in _index_statements(model, schema_editor):
+                self._build_index(schema_editor, model._meta.db_table, name, create)
+            for constraint in model._meta.constraints:
+                if isinstance(constraint, CheckConstraint):
+                    self._add_check(schema_editor, model, constraint)
+
+    def _build_index(self, schema_editor, table: str, name: str, create: str) -> None:
+        connection = schema_editor.connection
+        drop = quoted(
+            connection, sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name))
+        )
+        with connection.cursor() as cursor:
+            valid = index_validity(cursor, table, name)
+            if valid:
+                return
+            if valid is False:  # an interrupted CREATE INDEX CONCURRENTLY
+                found = provenance.lookup(cursor, table, "spec_index", name)
+                if found is None or found.origin != CREATED:
+                    raise CommandError(
+                        f"The index {name} on {table} is INVALID and is not the portal's: "
+                        f"drop it ({drop}) and run migrate again."
+                    )
+                cursor.execute(drop)
+            # Recorded first: if this process dies mid-build, the next run knows it is ours.
+            provenance.record(cursor, table, "spec_index", name, CREATED, drop)
+            try:
+                with lock_timeout(connection, settings.LYNX_MIGRATE_LOCK_TIMEOUT):
+                    cursor.execute(create)
+            except Exception:
+                cursor.execute(drop)
+                provenance.forget(cursor, table, "spec_index", name)
+                raise
+
+    def _add_check(self, schema_editor, model, constraint: CheckConstraint) -> None:
+        connection = schema_editor.connection
+        table = model._meta.db_table
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            if constraint.name in connection.introspection.get_constraints(cursor, table):
+                return
+            cursor.execute(f"{constraint.create_sql(model, schema_editor)} NOT VALID")
+            drop = sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+                sql.Identifier(table), sql.Identifier(constraint.name)
+            )
+            provenance.record(
+                cursor, table, "spec_check", constraint.name, CREATED, quoted(connection, drop)
+            )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        for model_name in self.model_names:
+            table = from_state.apps.get_model(app_label, model_name)._meta.db_table
+            undo(schema_editor, table, self.kinds)
+
+    def describe(self) -> str:
+        return "Build what the spec tables lack: indexes concurrently, CHECKs NOT VALID"
+
+
+def _index_statements(model, schema_editor) -> list[tuple[str, str]]:
+    """(name, CREATE ... CONCURRENTLY) of each index of the model, partial unique ones too."""
+    statements = [
+        (index.name, str(index.create_sql(model, schema_editor, concurrently=True)))
+        for index in model._meta.indexes
+    ]
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            create = str(constraint.create_sql(model, schema_editor))
+            statements.append(
+                (
+                    constraint.name,
+                    create.replace("CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY", 1),
+                )
+            )
+    return statements
+
+
+class ValidatePortalConstraints(DatabaseStep):
+    """VALIDATE the constraints the portal added NOT VALID to these tables.
+
+    VALIDATE scans the rows under a lock that lets Lynx AI read and write meanwhile.
+    Constraints Lynx AI made are left as they are, valid or not.
+    """
+
+    KINDS = ("foreign_key", "check", "spec_check")
+
+    def __init__(self, tables: list[str]):
+        self.tables = tables
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        connection = schema_editor.connection
+        with connection.cursor() as cursor:
+            for table in self.tables:
+                cursor.execute(
+                    "SELECT conname FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND NOT convalidated ORDER BY 1",
+                    [table],
+                )
+                pending = {row[0] for row in cursor.fetchall()}
+                ours = {
+                    name
+                    for _, name, found in provenance.records_of(cursor, table, self.KINDS)
+                    if found.origin in (CREATED, REPLACED)
+                }
+                for name in sorted(pending & ours):
+                    self._validate(connection, cursor, table, name)
+
+    @staticmethod
+    def _validate(connection, cursor, table: str, name: str) -> None:
+        statement = sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(
+            sql.Identifier(table), sql.Identifier(name)
+        )
+        try:
+            with lock_timeout(connection, settings.LYNX_MIGRATE_LOCK_TIMEOUT):
+                cursor.execute(statement)
+        except IntegrityError as exc:
+            raise CommandError(
+                f"{table} holds rows that break {name} ({first_line(exc)}); fix them and run "
+                "migrate again."
+            ) from None
+
+    def describe(self) -> str:
+        return "Validate the constraints the portal added NOT VALID"
