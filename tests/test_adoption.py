@@ -27,6 +27,7 @@ PRIMARY_KEYS = {
     "lynx_audit_events": "event_id",
 }
 DRAFT = "11111111-1111-4111-8111-111111111111"
+SPEC_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"]
 
 # Rows as Lynx AI writes them: database defaults, NULLs, JSON, arrays, and
 # executions of a draft, two of them succeeded (the partial unique index).
@@ -163,17 +164,26 @@ def test_migrate_refuses_blank_tenants_by_name_and_keeps_the_row(spec_database):
 
 @pytest.mark.django_db
 def test_migrate_repairs_a_hand_built_database_that_drifted_from_the_spec(spec_database):
-    """A missing index or a FK without ON DELETE CASCADE is added back, not adopted as is."""
+    """A missing index, a FK without ON DELETE CASCADE or a grant service_role lacks is
+    added back, not adopted as is."""
     with connect(spec_database) as conn:
         conn.execute(
             "DROP INDEX idx_lynx_audit_events_run_id; "
             "ALTER TABLE lynx_executions DROP CONSTRAINT lynx_executions_draft_id_fkey; "
             "ALTER TABLE lynx_executions ADD CONSTRAINT lynx_executions_draft_id_fkey "
-            "FOREIGN KEY (draft_id) REFERENCES lynx_drafts(draft_id)"
+            "FOREIGN KEY (draft_id) REFERENCES lynx_drafts(draft_id); "
+            "REVOKE TRUNCATE ON lynx_audit_events FROM service_role"
         )
     result = migrate(spec_database)
     assert result.returncode == 0, result.stdout + result.stderr
     assert_schema_of_a_fresh_migrate(spec_database)
+    with connect(spec_database) as conn:
+        lacking = conn.execute(
+            "SELECT t, p FROM unnest(%s::text[]) t, unnest(%s::text[]) p "
+            "WHERE NOT has_table_privilege('service_role', t, p)",  # one privilege at a time
+            [list(PRIMARY_KEYS), SPEC_PRIVILEGES],
+        ).fetchall()
+    assert lacking == []  # the spec's GRANT ALL
 
 
 def test_migrate_refuses_a_table_whose_columns_differ(spec_database):
