@@ -22,9 +22,9 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if _has_nul(request):
-            # PostgreSQL text cannot hold NUL: refuse here rather than fail in a query.
-            return HttpResponseBadRequest("The address contains a NUL character.")
+        # PostgreSQL text cannot hold NUL: refuse here rather than fail in a query.
+        if where := _has_nul(request):
+            return HttpResponseBadRequest(f"The {where} contains a NUL character.")
         user = request.user
         request.tenant_id = (user.tenant_id or "") if user.is_authenticated else ""
         with tenant_context(request.tenant_id):
@@ -34,6 +34,16 @@ class TenantMiddleware:
         return response
 
 
-def _has_nul(request) -> bool:
-    values = [request.path, *request.GET.keys(), *(v for _, vs in request.GET.lists() for v in vs)]
+def _has_nul(request) -> str:
+    """Where a NUL is ("address" or "request"), or "" if none: in the path, query or form."""
+    if _nul_in(request.path, request.GET):
+        return "address"
+    # A posted form too (ids, actions, notes): one guard for every view, not one per field.
+    if request.method == "POST" and _nul_in("", request.POST):
+        return "request"
+    return ""
+
+
+def _nul_in(path: str, data) -> bool:
+    values = [path, *data.keys(), *(v for _, vs in data.lists() for v in vs)]
     return any("\x00" in value for value in values)

@@ -207,7 +207,7 @@ def test_requests_in_turn_on_one_connection_each_see_their_own_rows(rows, viewer
     [
         "/admin/storage/execution/?tool_id=a%00b",
         "/admin/storage/settlementintent/pay%00/change/",
-        "/admin/storage/auditevent/run/r%00/",
+        "/admin/storage/auditevent/run/?run_id=r%00",
         "/admin/storage/draft/?q=%00",
     ],
 )

@@ -2,15 +2,15 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
 from storage.admin.export import CsvExportMixin
+from storage.admin.lookups import KnownFiltersOnly
 from storage.admin.paginator import EstimatedCountPaginator
-from storage.rows import parse_uuid, tenant_rows
+from storage.rows import parse_key, parse_uuid, tenant_rows
 
 
 class ReadOnly:
@@ -26,7 +26,7 @@ class ReadOnly:
         return False
 
 
-class TenantRowsAdmin(ReadOnly, CsvExportMixin, admin.ModelAdmin):
+class TenantRowsAdmin(ReadOnly, KnownFiltersOnly, CsvExportMixin, admin.ModelAdmin):
     """Read-only for everyone, superusers included, scoped to the request's tenant, and fast
     on tens of millions of rows: estimated counts, no facet counts, exact searches only."""
 
@@ -57,22 +57,12 @@ class TenantRowsAdmin(ReadOnly, CsvExportMixin, admin.ModelAdmin):
             allowed = self.get_actions(request)
             if any(name and name not in allowed for name in request.POST.getlist("action")):
                 raise PermissionDenied("You may not take this action.")
-        # Django answers filters it cannot apply by redirecting to the bare list with ?e=1.
-        if ERROR_FLAG in request.GET:
-            messages.warning(
-                request,
-                "Those filters are not valid (an unknown field, or a value of the wrong kind), "
-                "so the list is shown without them.",
-            )
         return super().changelist_view(request, extra_context)
 
     def response_action(self, request, queryset):
         """Selected ids that cannot be this table's keys are refused with a message, not a 500."""
-        primary_key = self.opts.pk
         for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
-            try:
-                primary_key.to_python(value)
-            except ValidationError:
+            if parse_key(model=self.model, value=value) is None:
                 self.message_user(
                     request,
                     f"The selection holds something that is not a {self.opts.verbose_name} id; "

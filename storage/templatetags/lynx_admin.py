@@ -8,6 +8,7 @@ from storage.admin import display
 register = template.Library()
 register.filter("pretty_json", display.pretty_json)
 register.filter("duration", display.duration)
+register.filter("run_url", display.run_url)
 
 
 @register.inclusion_tag("admin/storage/dashboard.html", takes_context=True)

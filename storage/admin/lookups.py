@@ -1,0 +1,39 @@
+"""Lists apply the filters they offer and nothing else.
+
+Django's admin also applies any ORM lookup on a listed field that appears in
+the query string (`?created_at__gte=…`, `?tool_id__regex=(`): values it never
+checks, which PostgreSQL then refuses mid-query (a 500), and lookups no index
+serves. Here a parameter that no list filter takes is refused the way Django
+refuses a filter it cannot apply: the bare list, with a message.
+"""
+
+from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
+
+
+class KnownFiltersChangeList(ChangeList):
+    def get_filters(self, request):
+        specs, has_filters, remaining, may_have_duplicates, has_active = super().get_filters(
+            request
+        )
+        if remaining:
+            raise IncorrectLookupParameters(f"Unknown filters: {', '.join(sorted(remaining))}")
+        return specs, has_filters, remaining, may_have_duplicates, has_active
+
+
+class KnownFiltersOnly:
+    """For a ModelAdmin: only its list filters' own parameters filter the list."""
+
+    def get_changelist(self, request, **kwargs):
+        return KnownFiltersChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        # Django answers filters it cannot apply by redirecting to the bare list with ?e=1.
+        if ERROR_FLAG in request.GET:
+            messages.warning(
+                request,
+                "Those filters are not valid (an unknown field, or a value of the wrong kind), "
+                "so the list is shown without them.",
+            )
+        return super().changelist_view(request, extra_context)
