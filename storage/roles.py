@@ -12,6 +12,7 @@ from django.apps import apps as global_apps
 REVIEWERS = "Reviewers"
 AUDITORS = "Auditors"
 SETTLEMENT_OPERATORS = "Settlement operators"
+TENANT_ADMINS = "Tenant admins"
 REVIEW_PERMISSION = "storage.review_draft"
 SETTLE_PERMISSION = "storage.settle_intent"
 EXPORT_PERMISSION = "storage.export_rows"
@@ -24,6 +25,8 @@ GROUP_PERMISSIONS = {
     AUDITORS: [*VIEW_EVIDENCE, "view_auditevent", "view_archivedauditevent", "export_rows"],
     # Move manual settlement intents along.
     SETTLEMENT_OPERATORS: ["view_settlementintent", "settle_intent"],
+    # Manage the people of their own tenant (storage/admin/accounts.py says how far).
+    TENANT_ADMINS: ["view_user", "add_user", "change_user"],
 }
 
 

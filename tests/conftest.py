@@ -58,6 +58,7 @@ def make_user(db):
         if groups:
             ensure_groups()  # transaction=True tests flush the groups the migration made
             user.groups.add(*Group.objects.filter(name__in=groups))
+        user.refresh_from_db()  # the database moved its session version
         return user
 
     return make
