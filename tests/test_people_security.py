@@ -169,6 +169,10 @@ def test_admin_log_entries_belong_to_their_objects_tenant(people):
             [people["acme"].pk],
         )
         assert sqlstate_of(forged) == INSUFFICIENT_PRIVILEGE
+    for tenant_id in ("acme", ""):
+        with tenant_context(tenant_id):
+            assert LogEntry.objects.all()._raw_delete(connection.alias) == 0
+    assert len(log_tenants()) == 5, "the log lost entries"
 
 
 def test_a_decision_names_a_draft_and_a_reviewer_of_its_own_tenant(reviewers):

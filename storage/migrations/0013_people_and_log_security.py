@@ -199,6 +199,13 @@ class Migration(migrations.Migration):
             "REVOKE EXECUTE ON FUNCTION portal_user_has_history(bigint) FROM {role}",
         ),
         *(op for table, policies in POLICIES.items() for op in table_operations(table, policies)),
+        # Deleting an account makes Django delete its log entries first: with no DELETE
+        # policy that statement finds no row, so the trail stays and the FK refuses the
+        # deletion of an account with a history (the admin refuses it before that).
+        for_rls_role(
+            "GRANT DELETE ON django_admin_log TO {role}",
+            "REVOKE DELETE ON django_admin_log FROM {role}",
+        ),
         for_rls_role(
             TRAIL_CHECK,
             'DROP POLICY "Decisions name a draft and a reviewer of their tenant" '
