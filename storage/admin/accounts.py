@@ -16,13 +16,14 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 
-from storage.admin.lookups import KnownFiltersOnly
+from storage.admin.hardening import HardenedAdmin
 from storage.models import Tenant, User
 from storage.people.selectors import (
     has_history,
     managed_users,
     manages_everyone,
     portal_group_names,
+    username_taken,
 )
 
 DEACTIVATE_INSTEAD = (
@@ -49,7 +50,7 @@ class PlatformOnly:
 
 
 @admin.register(Tenant)
-class TenantAdmin(PlatformOnly, KnownFiltersOnly, admin.ModelAdmin):
+class TenantAdmin(PlatformOnly, HardenedAdmin, admin.ModelAdmin):
     list_display = ["tenant_id", "name"]
     search_fields = ["tenant_id", "name"]
 
@@ -65,11 +66,29 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(PlatformOnly, KnownFiltersOnly, DjangoGroupAdmin):
+class GroupAdmin(PlatformOnly, HardenedAdmin, DjangoGroupAdmin):
     pass
 
 
-class PlatformUserForm(DjangoUserAdmin.form):
+class UniqueNameForm(forms.ModelForm):
+    """A user name that no account of any tenant has, whatever this request may see."""
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        if username and username_taken(username=username, excluding=self.instance.pk):
+            raise forms.ValidationError(self.instance.unique_error_message(User, ["username"]))
+        return username
+
+
+class AddUserForm(UniqueNameForm, DjangoUserAdmin.add_form):
+    pass
+
+
+class UserForm(UniqueNameForm, DjangoUserAdmin.form):
+    pass
+
+
+class PlatformUserForm(UserForm):
     """The whole account, for a superuser without a tenant; a tenant with history stays."""
 
     def clean_tenant(self):
@@ -82,11 +101,12 @@ class PlatformUserForm(DjangoUserAdmin.form):
 
 
 @admin.register(User)
-class UserAdmin(KnownFiltersOnly, DjangoUserAdmin):
+class UserAdmin(HardenedAdmin, DjangoUserAdmin):
     list_display = [*DjangoUserAdmin.list_display, "is_active", "tenant"]
     list_filter = [*DjangoUserAdmin.list_filter, "tenant"]
     list_select_related = ["tenant"]
     form = PlatformUserForm
+    add_form = AddUserForm
     fieldsets = [*DjangoUserAdmin.fieldsets, ("Tenant", {"fields": ["tenant"]})]
     add_fieldsets = [*DjangoUserAdmin.add_fieldsets, ("Tenant", {"fields": ["tenant"]})]
     # What a tenant admin edits: no superuser flag, direct permissions or tenant.

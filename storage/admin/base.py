@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from storage.admin.export import CsvExportMixin
-from storage.admin.lookups import KnownFiltersOnly
+from storage.admin.hardening import HardenedAdmin
 from storage.admin.paginator import EstimatedCountPaginator
 from storage.rows import parse_key, parse_uuid, tenant_rows
 
@@ -26,7 +26,7 @@ class ReadOnly:
         return False
 
 
-class TenantRowsAdmin(ReadOnly, KnownFiltersOnly, CsvExportMixin, admin.ModelAdmin):
+class TenantRowsAdmin(ReadOnly, HardenedAdmin, CsvExportMixin, admin.ModelAdmin):
     """Read-only for everyone, superusers included, scoped to the request's tenant, and fast
     on tens of millions of rows: estimated counts, no facet counts, exact searches only."""
 
@@ -37,9 +37,6 @@ class TenantRowsAdmin(ReadOnly, KnownFiltersOnly, CsvExportMixin, admin.ModelAdm
     sortable_by = ["created_at"]
     paginator = EstimatedCountPaginator
     list_per_page = 50
-
-    class Media:
-        css = {"all": ["storage/admin.css"]}
 
     def get_queryset(self, request):
         return tenant_rows(self.model, tenant_id=request.tenant_id)

@@ -39,6 +39,16 @@ COMMENT ON FUNCTION portal_user_has_history(bigint) IS
     'Whether a user made decisions or admin log entries, in any tenant (RLS does not hide them).';
 REVOKE ALL ON FUNCTION portal_user_has_history(bigint) FROM PUBLIC;
 
+CREATE FUNCTION portal_username_taken(name text, excluding bigint) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    SELECT EXISTS (
+        SELECT FROM storage_user u WHERE lower(u.username) = lower($1) AND u.id <> $2
+    )
+$$;
+COMMENT ON FUNCTION portal_username_taken(text, bigint) IS
+    'Whether another account, in any tenant, has this user name (names are unique overall).';
+REVOKE ALL ON FUNCTION portal_username_taken(text, bigint) FROM PUBLIC;
+
 CREATE FUNCTION portal_user_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
@@ -104,6 +114,7 @@ DROP FUNCTION portal_admin_log_tenant();
 DROP FUNCTION portal_user_access_changed();
 DROP FUNCTION portal_user_guard();
 DROP FUNCTION portal_user_has_history(bigint);
+DROP FUNCTION portal_username_taken(text, bigint);
 """
 
 # A user row of the request's tenant (for memberships and permissions of users).
@@ -195,8 +206,10 @@ class Migration(migrations.Migration):
         # A list, so that Django runs each part as it is instead of splitting the SQL itself.
         migrations.RunSQL(FUNCTIONS.split(";\n\n"), REVERSE_FUNCTIONS.split(";\n")),
         for_rls_role(
-            "GRANT EXECUTE ON FUNCTION portal_user_has_history(bigint) TO {role}",
-            "REVOKE EXECUTE ON FUNCTION portal_user_has_history(bigint) FROM {role}",
+            "GRANT EXECUTE ON FUNCTION portal_user_has_history(bigint), "
+            "portal_username_taken(text, bigint) TO {role}",
+            "REVOKE EXECUTE ON FUNCTION portal_user_has_history(bigint), "
+            "portal_username_taken(text, bigint) FROM {role}",
         ),
         *(op for table, policies in POLICIES.items() for op in table_operations(table, policies)),
         # Deleting an account makes Django delete its log entries first: with no DELETE

@@ -45,3 +45,15 @@ def has_history(*, user_id: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT portal_user_has_history(%s)", [user_id])
         return cursor.fetchone()[0]
+
+
+def username_taken(*, username: str, excluding: int | None = None) -> bool:
+    """Whether another account has this user name, ignoring case, in any tenant.
+
+    Names are unique across tenants (sign-in finds a user by name alone), while
+    row level security shows a tenant admin only their tenant's accounts: the
+    database answers through a function that sees them all and tells only this.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT portal_username_taken(%s, %s)", [username, excluding or 0])
+        return cursor.fetchone()[0]

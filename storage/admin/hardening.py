@@ -1,10 +1,13 @@
-"""Lists apply the filters they offer and nothing else.
+"""What every list and object page of the portal refuses that Django's admin would not.
 
-Django's admin also applies any ORM lookup on a listed field that appears in
-the query string (`?created_at__gte=…`, `?tool_id__regex=(`): values it never
-checks, which PostgreSQL then refuses mid-query (a 500), and lookups no index
-serves. Here a parameter that no list filter takes is refused the way Django
-refuses a filter it cannot apply: the bare list, with a message.
+Lists apply the filters they offer and nothing else. Django's admin also applies
+any ORM lookup on a listed field that appears in the query string
+(`?created_at__gte=…`, `?tool_id__regex=(`): values it never checks, which
+PostgreSQL then refuses mid-query (a 500), and lookups no index serves. Here a
+parameter that no list filter takes is refused the way Django refuses a filter
+it cannot apply: the bare list, with a message.
+
+Object pages: an empty `?_to_field=` makes Django look up a field named "" (a 500).
 """
 
 from django.contrib import messages
@@ -22,8 +25,12 @@ class KnownFiltersChangeList(ChangeList):
         return specs, has_filters, remaining, may_have_duplicates, has_active
 
 
-class KnownFiltersOnly:
-    """For a ModelAdmin: only its list filters' own parameters filter the list."""
+class HardenedAdmin:
+    """For a ModelAdmin: only its list filters' own parameters filter the list, and an
+    empty `_to_field` means the primary key."""
+
+    def get_object(self, request, object_id, from_field=None):
+        return super().get_object(request, object_id, from_field or None)
 
     def get_changelist(self, request, **kwargs):
         return KnownFiltersChangeList

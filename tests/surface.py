@@ -1,0 +1,92 @@
+"""The portal's attack surface, read from the URL resolver and the admin's registry.
+
+The fuzz suite and the isolation sweep both walk it, so a page added later is
+covered without anyone listing it: every URL pattern with its parameters, the
+ModelAdmin behind it, each list's filter parameters and each list's actions.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib import admin
+from django.db.models import Model
+from django.test import RequestFactory
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern
+
+ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
+REGEX_PARAMETER = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+# Django's changelist parameters that are not filters.
+LIST_PARAMETERS = ["q", "o", "p", "e", "all", "_to_field", "_popup", "_facets"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    template: str  # "/admin/storage/draft/{object_id}/change/"
+    parameters: tuple[str, ...]
+    name: str  # the URL's name, "" if none
+    model_admin: admin.ModelAdmin | None
+
+    @property
+    def model(self) -> type[Model] | None:
+        return self.model_admin.model if self.model_admin else None
+
+    def url(self, **values: str) -> str:
+        from urllib.parse import quote
+
+        return self.template.format(**{k: quote(str(v), safe="") for k, v in values.items()})
+
+
+def _template(pattern) -> str:
+    text = str(pattern.pattern)
+    if isinstance(pattern.pattern, RegexPattern):
+        return REGEX_PARAMETER.sub(r"{\1}", text.lstrip("^").rstrip("$")).replace("\\", "")
+    return ROUTE_PARAMETER.sub(r"{\1}", text)
+
+
+def endpoints(skip_prefixes: tuple[str, ...] = ("/static/",)) -> list[Endpoint]:
+    """Every URL the project serves, as templates, with the ModelAdmin that serves it."""
+    registry = {
+        f"/admin/{m._meta.app_label}/{m._meta.model_name}/": ma
+        for m, ma in admin.site._registry.items()
+    }
+    found = []
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            template = prefix + _template(pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, template)
+            elif isinstance(pattern, URLPattern) and not template.startswith(skip_prefixes):
+                owner = next((ma for p, ma in registry.items() if template.startswith(p)), None)
+                parameters = tuple(re.findall(r"{(\w+)}", template))
+                found.append(Endpoint(template, parameters, pattern.name or "", owner))
+
+    walk(get_resolver().url_patterns, "/")
+    return found
+
+
+def list_parameters(model_admin: admin.ModelAdmin, user) -> list[str]:
+    """The query parameters a list offers to `user`: its filters' own, and Django's."""
+    request = RequestFactory().get("/")
+    request.user = user
+    request.tenant_id = user.tenant_id or ""
+    names = set(LIST_PARAMETERS)
+    for list_filter in model_admin.get_list_filter(request):
+        if isinstance(list_filter, str):
+            names |= {list_filter, f"{list_filter}__exact", f"{list_filter}__isnull"}
+            names |= {f"{list_filter}__id__exact", f"{list_filter}__{list_filter}_id__exact"}
+            continue
+        if isinstance(list_filter, tuple):
+            field, filter_class = list_filter
+            names |= {field, *(f"{field}{s}" for s in ("_from", "_to", "__exact", "__gte"))}
+            continue
+        names.add(list_filter.parameter_name)
+    return sorted(names)
+
+
+def action_names(model_admin: admin.ModelAdmin) -> list[str]:
+    """Every action the list has, whoever may take it, and one nobody has."""
+    actions = {name for name in (model_admin.actions or [])}
+    actions = {a if isinstance(a, str) else a.__name__ for a in actions}
+    return sorted(actions | {"delete_selected", "no_such_action"})
