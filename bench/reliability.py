@@ -322,6 +322,48 @@ def restart_mid_archival(env: dict) -> dict:
     }
 
 
+def admin_log_cost(env: dict, rows: int = 2000) -> dict:
+    """What the admin log's tenant trigger and row level security cost, per entry and per page.
+
+    Inserts `rows` entries as the RLS role in a tenant's transaction with the trigger
+    on and off, and times a user's history query (as the History page runs it).
+    """
+    import psycopg
+
+    url = env["DATABASE_URL"].replace("postgres://", "postgresql://")
+    insert = (
+        "INSERT INTO django_admin_log (action_time, object_id, object_repr, action_flag, "
+        "change_message, content_type_id, user_id) SELECT now(), '1', 'bench', 2, '', "
+        "(SELECT id FROM django_content_type WHERE model = 'draft'), "
+        "(SELECT id FROM storage_user WHERE username = 'acme-reviewer') "
+        "FROM generate_series(1, %s)"
+    )
+    timings = {}
+    with psycopg.connect(url) as conn:
+        for trigger in ("DISABLE", "ENABLE"):  # the second run is kept, for the query below
+            conn.execute(f"ALTER TABLE django_admin_log {trigger} TRIGGER portal_admin_log_tenant")
+            conn.execute("SET LOCAL ROLE lynx_portal")
+            conn.execute("SELECT set_config('app.tenant_id', 'acme', true)")
+            started = time.perf_counter()
+            conn.execute(insert, [rows])
+            timings[trigger] = (time.perf_counter() - started) / rows * 1e6
+            (conn.commit if trigger == "ENABLE" else conn.rollback)()
+        conn.execute("SET LOCAL ROLE lynx_portal")
+        conn.execute("SELECT set_config('app.tenant_id', 'acme', true)")
+        plan = conn.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM django_admin_log "
+            "WHERE object_id = '1' AND content_type_id = "
+            "(SELECT id FROM django_content_type WHERE model = 'draft') ORDER BY action_time"
+        ).fetchone()[0]
+        conn.rollback()
+    return {
+        "insert_us_per_entry_with_trigger": round(timings["ENABLE"], 1),
+        "insert_us_per_entry_without_trigger": round(timings["DISABLE"], 1),
+        "history_query_ms_under_rls": round(plan[0]["Execution Time"], 2),
+        "entries_for_that_object": rows,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--report", required=True)
@@ -356,6 +398,7 @@ def main() -> int:
     try:
         time.sleep(3)
         figures = {"load": load(args.users, args.seconds)}
+        figures["admin log cost"] = admin_log_cost(env)
         figures["restart mid-request"] = restart_mid_request(env)
         figures["restart mid-archival"] = restart_mid_archival(env)
     finally:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from django.contrib import admin
 from django.db.models import Model
-from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern
 
@@ -66,22 +65,15 @@ def endpoints(skip_prefixes: tuple[str, ...] = ("/static/",)) -> list[Endpoint]:
     return found
 
 
-def list_parameters(model_admin: admin.ModelAdmin, user) -> list[str]:
-    """The query parameters a list offers to `user`: its filters' own, and Django's."""
-    request = RequestFactory().get("/")
-    request.user = user
-    request.tenant_id = user.tenant_id or ""
+def list_parameters(client, model_admin: admin.ModelAdmin) -> list[str]:
+    """The query parameters a list takes, as its page builds them for `client`'s person:
+    each list filter's own parameters, and Django's search, ordering and page."""
+    opts = model_admin.model._meta
+    response = client.get(f"/admin/{opts.app_label}/{opts.model_name}/")
     names = set(LIST_PARAMETERS)
-    for list_filter in model_admin.get_list_filter(request):
-        if isinstance(list_filter, str):
-            names |= {list_filter, f"{list_filter}__exact", f"{list_filter}__isnull"}
-            names |= {f"{list_filter}__id__exact", f"{list_filter}__{list_filter}_id__exact"}
-            continue
-        if isinstance(list_filter, tuple):
-            field, filter_class = list_filter
-            names |= {field, *(f"{field}{s}" for s in ("_from", "_to", "__exact", "__gte"))}
-            continue
-        names.add(list_filter.parameter_name)
+    if response.status_code == 200:
+        for spec in response.context["cl"].filter_specs:
+            names |= set(spec.expected_parameters())
     return sorted(names)
 
 

@@ -124,3 +124,16 @@ def test_any_run_id_links_to_its_timeline(client, viewers, run_id):
     assert response.context["timeline"].run_id == run_id
     assert client.get("/admin/storage/auditevent/run/", {"run_id": "nope"}).status_code == 404
     assert client.get("/admin/storage/auditevent/run/").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/admin/r/1/0/", "/admin/r/2/x/", "/admin/r/999/1/"])
+def test_the_view_on_site_shortcut_is_not_found(client, viewers, url):
+    client.force_login(viewers["acme"])
+    assert client.get(url).status_code == 404
+
+
+def test_an_empty_to_field_on_an_object_page_is_the_primary_key(client, viewers):
+    draft = make_draft("acme")
+    client.force_login(viewers["acme"])
+    response = client.get(f"/admin/storage/draft/{draft.pk}/change/", {"_to_field": ""})
+    assert response.status_code == 200
