@@ -120,6 +120,13 @@ def reviewers(tenants, groups, make_user) -> dict[str, User]:
     }
 
 
+@pytest.fixture
+def as_reviewer(client, reviewers):
+    """The test client, signed in as acme's first reviewer."""
+    client.force_login(reviewers["acme-reviewer"])
+    return client
+
+
 def make_review(draft: Draft, reviewer: User, **fields) -> DraftReview:
     values = {
         "tenant_id": draft.tenant_id,

@@ -5,6 +5,8 @@ covered without anyone listing it: every URL pattern with its parameters, the
 ModelAdmin behind it, each list's filter parameters and each list's actions.
 """
 
+import json
+import os
 import re
 from dataclasses import dataclass
 
@@ -82,3 +84,11 @@ def action_names(model_admin: admin.ModelAdmin) -> list[str]:
     actions = {name for name in (model_admin.actions or [])}
     actions = {a if isinstance(a, str) else a.__name__ for a in actions}
     return sorted(actions | {"delete_selected", "no_such_action"})
+
+
+def report(name: str, figures: dict) -> None:
+    """Print a part's figures; append them to LYNX_RELIABILITY_REPORT for bench/reliability.md."""
+    print(f"{name}: {json.dumps(figures)}")
+    if path := os.environ.get("LYNX_RELIABILITY_REPORT"):
+        with open(path, "a") as lines:
+            lines.write(json.dumps({name: figures}) + "\n")

@@ -6,18 +6,9 @@ import pytest
 
 from storage.models import AuditEvent, Draft, Execution
 from tests.conftest import make_draft, make_execution
+from tests.test_review_admin import messages_of
 
 pytestmark = pytest.mark.django_db
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
-
-
-@pytest.fixture
-def as_reviewer(client, reviewers):
-    client.force_login(reviewers["acme-reviewer"])
-    return client
 
 
 @pytest.mark.parametrize("answer", [{}, {"post": "yes", "reason": "r"}], ids=["ask", "confirm"])

@@ -23,7 +23,7 @@ from storage.review import services as review
 from storage.roles import REVIEWERS, SETTLEMENT_OPERATORS
 from storage.settlement import services as settlement
 from tests.conftest import make_draft
-from tests.test_fuzz import _report
+from tests.surface import report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,7 +93,7 @@ def test_concurrent_decisions_end_in_one_valid_state(deciders):
         )
         if not valid:
             invalid.append(draft.pk)
-    _report(
+    report(
         "decision races",
         {
             "races": RACES,
@@ -128,7 +128,7 @@ def test_concurrent_settlement_moves_move_each_intent_once(tenants, make_user):
     with ThreadPoolExecutor(AT_ONCE) as pool:
         moved = list(pool.map(one_race, ids))
     notes = [len(i.metadata["notes"]) for i in SettlementIntent.objects.filter(pk__in=ids)]
-    _report("settlement races", {"races": races, "operators_per_race": 3, "moved": Counter(moved)})
+    report("settlement races", {"races": races, "operators_per_race": 3, "moved": Counter(moved)})
     assert moved == [1] * races
     assert notes == [1] * races
     assert set(SettlementIntent.objects.values_list("settlement_status", flat=True)) == {

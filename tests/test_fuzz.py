@@ -8,7 +8,6 @@ its confirmation form, all filled with hostile values. LYNX_FUZZ_REQUESTS sets h
 Lynx AI may write (newlines, slashes, markup) in every column the pages show.
 """
 
-import json
 import logging
 import os
 from collections import Counter
@@ -22,7 +21,7 @@ from hypothesis import strategies as st
 from storage.models import AuditEvent, SettlementIntent, User
 from storage.roles import GROUP_PERMISSIONS
 from tests.conftest import make_draft, make_execution, make_review
-from tests.surface import action_names, endpoints, list_parameters
+from tests.surface import action_names, endpoints, list_parameters, report
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +184,7 @@ def test_no_generated_request_answers_500(surface, quiet_logs):
         assert response.status_code < 500, (who, method, url, query, body)
 
     one()
-    _report("fuzz", {"requests": sum(statuses.values()), "by_status": dict(statuses)})
+    report("fuzz", {"requests": sum(statuses.values()), "by_status": dict(statuses)})
     assert sum(statuses.values()) >= REQUESTS and not errors
 
 
@@ -193,11 +192,3 @@ def _encode(query: dict) -> str:
     from urllib.parse import urlencode
 
     return urlencode(query)
-
-
-def _report(name: str, figures: dict) -> None:
-    """Figures for bench/reliability.md, when `make reliability` asks for them."""
-    print(f"{name}: {json.dumps(figures)}")
-    if path := os.environ.get("LYNX_RELIABILITY_REPORT"):
-        with open(path, "a") as report:
-            report.write(json.dumps({name: figures}) + "\n")

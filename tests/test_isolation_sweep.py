@@ -31,8 +31,7 @@ from storage.models import (
 from storage.roles import GROUP_PERMISSIONS, REVIEWERS, TENANT_ADMINS
 from storage.tenancy import tenant_context
 from tests.conftest import make_draft, make_execution, make_review
-from tests.surface import action_names, endpoints
-from tests.test_fuzz import _report
+from tests.surface import action_names, endpoints, report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -225,7 +224,7 @@ def test_no_url_reveals_or_changes_another_tenants_data(globex, acme_people):
                     reveals.append((who, method, url, found))
                 if before and fingerprint(guarded(who)) != before:
                     changes.append((who, method, url, data))
-    _report(
+    report(
         "isolation sweep",
         {
             "requests": sent,

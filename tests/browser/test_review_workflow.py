@@ -64,6 +64,7 @@ def test_a_reviewer_approves_two_drafts_from_the_queue(page, login, screenshot, 
     screenshot("review-queue")
     page.select_option("select[name=action]", "approve_selected")
     page.click("button[name=index]")
+    page.wait_for_selector("#action-outcomes")  # all_inner_texts() does not wait for the page
     assert page.locator("#action-outcomes tbody tr").all_inner_texts() == [
         f"{str(d.pk)[:8]}\tDocs\tLow\tlynx-agent\tApproved"
         for d in sorted((first, second), key=lambda d: d.pk)
