@@ -50,6 +50,16 @@ DATABASES = {"default": _database_from_url()}
 # The role every request and tenant_context() switches to: RLS applies to it.
 LYNX_DB_RLS_ROLE = env.str("LYNX_DB_RLS_ROLE", default="lynx_portal")
 
+# Where people reach the portal, for the links in emails (no trailing slash).
+LYNX_PORTAL_URL = env.str("LYNX_PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Email, for the reviewers' daily digest (`manage.py notify_reviewers`): EMAIL_URL such as
+# smtp+tls://user:password@smtp.example.com:587; with DEBUG on, emails go to the console.
+vars().update(
+    env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lynx Portal <lynx-portal@localhost>")
+
 # Audit events older than this many days go to the archive (`manage.py archive_audit_events`).
 LYNX_AUDIT_RETENTION_DAYS = env.int("LYNX_AUDIT_RETENTION_DAYS", default=90)
 
@@ -62,6 +72,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "storage",
+    "demo",  # only `manage.py seed_demo`; production imports none of it
 ]
 
 MIDDLEWARE = [
@@ -109,6 +120,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere, with the time zone (lynxportal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["lynxportal.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

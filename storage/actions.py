@@ -31,10 +31,18 @@ class ActionRefused(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an action does (or would do) to one object, or why it leaves the object alone."""
+    """What an action does (or would do) to one object, or why it leaves the object alone.
+
+    `token` stands for what the person was shown of the object (e.g. a
+    fingerprint of its content): the confirmation page posts it back, and an
+    action that finds a different one leaves the object alone as `stale`, so
+    that nobody acts on something other than what they saw.
+    """
 
     subject: Any
     skipped_because: str = ""
+    token: str = ""
+    stale: bool = False
 
     @property
     def changes(self) -> bool:

@@ -21,11 +21,17 @@ TENANT_POLICIES = {
     "lynx_audit_events": "Tenant isolation for audit events",
     "lynx_draft_reviews": "Tenant isolation for draft reviews",
     "lynx_audit_events_archive": "Tenant isolation for archived audit events",
+    "portal_approval_rules": "Tenant isolation for approval rules",
+    "portal_approval_rule_changes": "Tenant isolation for approval rule changes",
+    "portal_review_digests": "Tenant isolation for review digests",
 }
 # The migration that gives each table its policy: before it is applied, nothing to check.
 POLICY_MIGRATIONS = dict.fromkeys(TENANT_POLICIES, ("storage", "0002_row_level_security")) | {
     "lynx_draft_reviews": ("storage", "0006_draft_reviews_security"),
     "lynx_audit_events_archive": ("storage", "0010_audit_events_archive"),
+    "portal_approval_rules": ("storage", "0013_approval_rules"),
+    "portal_approval_rule_changes": ("storage", "0013_approval_rules"),
+    "portal_review_digests": ("storage", "0014_review_digests"),
 }
 POLICY_QUAL = "(tenant_id = current_setting('app.tenant_id'::text, true))"
 ROLE_MIGRATION = ("storage", "0004_rls_role")

@@ -61,3 +61,10 @@ class EventType(models.TextChoices):
 class Decision(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
+
+
+# The portal's own table (portal_approval_rule_changes).
+class RuleChange(models.TextChoices):
+    ADDED = "added", "Added"
+    CHANGED = "changed", "Changed"
+    DELETED = "deleted", "Deleted"

@@ -28,3 +28,20 @@ class TextPrimaryKey(models.TextField):
 
     def db_type(self, connection) -> str:
         return "TEXT"
+
+
+class ExactDecimal(models.DecimalField):
+    """NUMERIC without a precision: an amount kept exactly as it was read, whatever its scale."""
+
+    def __init__(self, *args, **kwargs):
+        # Django's checks want bounds; PostgreSQL's NUMERIC without them holds any amount.
+        kwargs.update(max_digits=1000, decimal_places=500)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        del kwargs["max_digits"], kwargs["decimal_places"]
+        return name, path, args, kwargs
+
+    def db_type(self, connection) -> str:
+        return "numeric"

@@ -4,7 +4,6 @@ Lynx AI writes the spec tables without Django, so every default lives in the
 database (`db_default`), and every constraint and index carries the spec's name.
 """
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -12,7 +11,6 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 
 from storage.choices import (
-    Decision,
     DraftStatus,
     DraftType,
     EventType,
@@ -72,7 +70,7 @@ class User(AbstractUser):
     """A portal user, in at most one tenant; without one, no tenant row is visible.
 
     Once the user has a history (decisions, admin log entries) the tenant can no
-    longer change: the database refuses it (migration 0013).
+    longer change: the database refuses it (migration 0017).
     """
 
     tenant = models.ForeignKey(
@@ -298,69 +296,24 @@ class ArchivedAuditEvent(AuditEventColumns):
         verbose_name = "archived audit event"
 
 
-class DraftReview(models.Model):
-    """One reviewer's decision on one draft: the decision trail.
+# The reviewer workflow's own tables live with their domain; imported here so Django finds them.
+from storage.review.models import (  # noqa: E402
+    ApprovalRule,
+    ApprovalRuleChange,
+    DraftReview,
+    ReviewDigest,
+)
 
-    The portal's own table, not the spec's, under the same tenant policy. The
-    web role may insert and read it, never change or delete it. Its foreign key
-    to the draft has no ON DELETE action: the database refuses to delete a
-    reviewed draft while its trail exists, whoever asks.
-    """
-
-    review_id = models.UUIDField(
-        primary_key=True, db_default=db_default("gen_random_uuid()"), editable=False
-    )
-    tenant_id = tenant_id_field()
-    draft = models.ForeignKey(
-        Draft,
-        on_delete=models.DO_NOTHING,
-        db_index=False,
-        db_column="draft_id",
-        related_name="reviews",
-    )
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        db_index=False,
-        db_column="reviewer_id",
-        related_name="draft_reviews",
-    )
-    decision = models.TextField(choices=Decision.choices)
-    reason = models.TextField(
-        blank=True, db_default="", help_text="The rejection's reason or the approval's note."
-    )
-    from_status = models.TextField(choices=DraftStatus.choices)
-    to_status = models.TextField(choices=DraftStatus.choices)
-    created_at = models.DateTimeField(db_default=db_default(NOW), editable=False)
-
-    class Meta:
-        db_table = "lynx_draft_reviews"
-        ordering = ["-created_at"]
-        verbose_name = "decision"
-        verbose_name_plural = "decision trail"
-        constraints = [
-            choices_check("lynx_draft_reviews", "decision", Decision),
-            choices_check("lynx_draft_reviews", "from_status", DraftStatus),
-            choices_check("lynx_draft_reviews", "to_status", DraftStatus),
-            tenant_id_not_blank("lynx_draft_reviews"),
-            models.CheckConstraint(
-                condition=Q(decision=Decision.APPROVE) | ~Q(reason=""),
-                name="lynx_draft_reviews_reject_reason_check",
-                violation_error_message="A rejection needs a reason.",
-            ),
-            # The last line of defence against a double-counted approval.
-            models.UniqueConstraint(
-                fields=["draft", "reviewer"],
-                condition=Q(decision=Decision.APPROVE),
-                name="lynx_draft_reviews_one_approval_per_reviewer",
-                violation_error_message="This reviewer has already approved this draft.",
-            ),
-        ]
-        indexes = [
-            tenant_index("lynx_draft_reviews_draft_id", "draft", "-created_at"),
-            tenant_index("lynx_draft_reviews_reviewer_id", "reviewer", "-created_at"),
-            tenant_index("lynx_draft_reviews_created_at", "-created_at"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_decision_display()} {str(self.draft_id)[:8]}"
+__all__ = [
+    "ApprovalRule",
+    "ApprovalRuleChange",
+    "ArchivedAuditEvent",
+    "AuditEvent",
+    "Draft",
+    "DraftReview",
+    "Execution",
+    "ReviewDigest",
+    "SettlementIntent",
+    "Tenant",
+    "User",
+]

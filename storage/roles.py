@@ -16,17 +16,35 @@ TENANT_ADMINS = "Tenant admins"
 REVIEW_PERMISSION = "storage.review_draft"
 SETTLE_PERMISSION = "storage.settle_intent"
 EXPORT_PERMISSION = "storage.export_rows"
+# Editing one's own tenant's approval rules (superusers edit any tenant's): grant it, with
+# view_approvalrule and view_approvalrulechange, to a group that manages a tenant's rules.
+EDIT_RULES_PERMISSION = "storage.edit_approval_rules"
 
 VIEW_EVIDENCE = ["view_draft", "view_execution", "view_settlementintent", "view_draftreview"]
 GROUP_PERMISSIONS = {
     # Decide on drafts; see the evidence around them and the decision trail.
-    REVIEWERS: [*VIEW_EVIDENCE, "review_draft"],
+    REVIEWERS: [*VIEW_EVIDENCE, "review_draft", "view_approvalrule"],
     # See everything and export it; decide nothing.
-    AUDITORS: [*VIEW_EVIDENCE, "view_auditevent", "view_archivedauditevent", "export_rows"],
+    AUDITORS: [
+        *VIEW_EVIDENCE,
+        "view_auditevent",
+        "view_archivedauditevent",
+        "export_rows",
+        "view_approvalrule",
+        "view_approvalrulechange",
+    ],
     # Move manual settlement intents along.
     SETTLEMENT_OPERATORS: ["view_settlementintent", "settle_intent"],
-    # Manage the people of their own tenant (storage/admin/accounts.py says how far).
-    TENANT_ADMINS: ["view_user", "add_user", "change_user"],
+    # Manage the people and the approval rules of their own tenant
+    # (storage/admin/accounts.py and storage/admin/approval_rules.py say how far).
+    TENANT_ADMINS: [
+        "view_user",
+        "add_user",
+        "change_user",
+        "view_approvalrule",
+        "view_approvalrulechange",
+        "edit_approval_rules",
+    ],
 }
 
 

@@ -16,18 +16,32 @@ from storage.choices import (
     RiskLevel,
 )
 from storage.models import (
+    ApprovalRule,
+    ApprovalRuleChange,
     ArchivedAuditEvent,
     AuditEvent,
     Draft,
     DraftReview,
     Execution,
+    ReviewDigest,
     SettlementIntent,
     Tenant,
     User,
 )
+from storage.review.content import ContentFingerprint
 from storage.roles import AUDITORS, REVIEWERS, ensure_groups
 
-TENANT_TABLES = [Draft, Execution, SettlementIntent, AuditEvent, ArchivedAuditEvent, DraftReview]
+TENANT_TABLES = [
+    Draft,
+    Execution,
+    SettlementIntent,
+    AuditEvent,
+    ArchivedAuditEvent,
+    DraftReview,
+    ApprovalRule,
+    ApprovalRuleChange,
+    ReviewDigest,
+]
 # Different counts per tenant, so that any leak changes what a tenant sees.
 ROW_COUNTS = {"acme": 3, "globex": 2}
 
@@ -71,6 +85,8 @@ VIEW_ALL = (
     "view_auditevent",
     "view_archivedauditevent",
     "view_draftreview",
+    "view_approvalrule",
+    "view_approvalrulechange",
 )
 
 
@@ -127,14 +143,29 @@ def as_reviewer(client, reviewers):
     return client
 
 
+def fingerprint_of(draft: Draft) -> str:
+    """The draft's content fingerprint now, as the database computes it."""
+    return (
+        Draft.objects.annotate(fp=ContentFingerprint())
+        .values_list("fp", flat=True)
+        .get(pk=draft.pk)
+    )
+
+
 def make_review(draft: Draft, reviewer: User, **fields) -> DraftReview:
+    """A decision on the draft as it is now (its snapshot), written straight to the trail."""
     values = {
         "tenant_id": draft.tenant_id,
         "decision": Decision.APPROVE,
         "from_status": draft.status,
         "to_status": draft.status,
+        "draft_type": draft.draft_type,
+        "risk_level": draft.risk_level,
+        "payload": draft.payload,
+        "source_context": draft.source_context,
+        "fingerprint": fingerprint_of(draft),
     }
-    return DraftReview.objects.create(draft=draft, reviewer=reviewer, **(values | fields))
+    return DraftReview.objects.create(draft_id=draft.pk, reviewer=reviewer, **(values | fields))
 
 
 @pytest.fixture
@@ -165,5 +196,24 @@ def rows(tenants) -> dict[str, dict[type, set]]:
                 for model in (AuditEvent, ArchivedAuditEvent)
             },
             DraftReview: {make_review(d, past_reviewer).pk for d in drafts},
+            ApprovalRule: {
+                ApprovalRule.objects.create(tenant_id=tenant_id, name=f"r{i}", approvals=2).pk
+                for i in range(count)
+            },
+            ApprovalRuleChange: {
+                ApprovalRuleChange.objects.create(
+                    tenant_id=tenant_id, rule_id=d.pk, action="added", changed_by=past_reviewer
+                ).pk
+                for d in drafts
+            },
+            ReviewDigest: {
+                ReviewDigest.objects.create(
+                    tenant_id=tenant_id,
+                    reviewer=past_reviewer,
+                    day=f"2026-01-{i + 1:02d}",
+                    drafts=1,
+                ).pk
+                for i in range(count)
+            },
         }
     return made

@@ -114,7 +114,9 @@ def test_every_user_url_of_another_tenant_is_not_found(client, staff, page, meth
 def test_a_tenant_admin_cannot_grant_superuser_permissions_groups_or_tenants(client, staff):
     client.force_login(staff["admin"])
     reviewer = staff["reviewer"]
-    other_group = Group.objects.create(name="Platform staff")
+    other_group = Group.objects.create(name="Platform staff")  # grants more than the portal's
+    other_group.permissions.add(Permission.objects.get(codename="change_tenant"))
+    harmless = Group.objects.create(name="Senior reviewers")  # grants nothing: assignable
     data = change_data(
         client,
         reviewer,
@@ -132,6 +134,9 @@ def test_a_tenant_admin_cannot_grant_superuser_permissions_groups_or_tenants(cli
     assert response.status_code == 200
     assert "Select a valid choice" in str(response.context["adminform"].form.errors)
     assert not reviewer.groups.filter(pk=other_group.pk).exists()
+    data = change_data(client, reviewer, groups=[harmless.pk])
+    assert client.post(f"{USERS}{reviewer.pk}/change/", data).status_code == 302
+    assert list(reviewer.groups.values_list("name", flat=True)) == ["Senior reviewers"]
     for url in ("/admin/auth/group/add/", "/admin/storage/tenant/add/", "/admin/storage/tenant/"):
         assert client.get(url).status_code == 403, url
 

@@ -1,9 +1,10 @@
-"""archive_audit_events: moves old events, keeps recent ones, survives being killed mid-run."""
+"""archive_audit_events: moves old events, keeps recent ones, survives being killed mid-batch."""
 
 import os
 import signal
 import subprocess
 import sys
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -12,13 +13,17 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from storage.models import ArchivedAuditEvent, AuditEvent
-from tests.catalog import database_url
+from tests.catalog import connect, database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD = {"acme": 1500, "globex": 700}
 RECENT = 40
+BATCH = 50
+BATCHES = ("--batch-size", str(BATCH), "--pause", "0.05")
+# Unique per test run: other databases on the same server may run this test at the same time.
+COMMAND_APPLICATION = f"archive-kill-test-{os.getpid()}"
 
 
 @pytest.fixture
@@ -48,40 +53,105 @@ def ids(model) -> set:
 
 def assert_nothing_lost_or_duplicated(original: set) -> tuple[set, set]:
     live, archived = ids(AuditEvent), ids(ArchivedAuditEvent)
-    assert not live & archived, "an event is in both tables"
-    assert live | archived == original, "an event was lost"
+    in_both, lost = len(live & archived), len(original - live - archived)
+    assert in_both == 0, f"{in_both} events are in both tables"
+    assert lost == 0, f"{lost} events were lost"
+    assert live | archived == original
     return live, archived
 
 
-def run_until_killed(*args: str, after_lines: int) -> None:
+def start_archiving(*args: str) -> subprocess.Popen:
+    """The command in its own process, as cron runs it, named so its backend can be found."""
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": database_url(connection.settings_dict["NAME"]),
+        "PGAPPNAME": COMMAND_APPLICATION,  # libpq sets application_name from it
     }
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "manage.py", "archive_audit_events", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         text=True,
     )
-    try:
-        for _ in range(after_lines):
-            assert process.stdout.readline(), "the command ended before it could be killed"
-        process.send_signal(signal.SIGKILL)
-        assert process.wait(10) == -signal.SIGKILL
-    finally:
-        process.kill()
-        process.stdout.close()
 
 
-def test_a_killed_run_loses_and_duplicates_nothing_and_a_rerun_finishes(events):
-    run_until_killed("--batch-size", "50", "--pause", "0.01", after_lines=6)
+def read_progress(process: subprocess.Popen, batches: int) -> None:
+    """Read the command's output until it reports `batches` batches moved."""
+    while batches:
+        line = process.stdout.readline()
+        assert line, "the command ended before it could be killed"
+        batches -= line.endswith(" moved\n")
+
+
+def waiting_backend(process: subprocess.Popen) -> int:
+    """The pid of the command's backend once its statement waits for a lock the test holds."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and process.poll() is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = %s AND wait_event_type = 'Lock'",
+                [COMMAND_APPLICATION],
+            )
+            row = cursor.fetchone()
+        if row:
+            return row[0]
+        time.sleep(0.01)
+    pytest.fail("the command's batch never waited for the test's lock")
+
+
+def kill_inside_a_batch(block: str, *args: str, after_batches: int = 0) -> None:
+    """Hold `block` in a transaction of the test's own, after `after_batches` batches moved,
+    so that the next batch's statement is known to be in flight, waiting for it; then kill
+    the command and its connection (pg_terminate_backend: what a crash, a restart or a
+    dropped connection does to a running statement), and release the block."""
+    with connect(connection.settings_dict["NAME"]) as blocker:
+        blocker.execute("BEGIN")
+        if not after_batches:
+            blocker.execute(block)
+        process = start_archiving(*args)
+        try:
+            read_progress(process, after_batches)
+            if after_batches:
+                blocker.execute(block)
+            pid = waiting_backend(process)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+                assert cursor.fetchone() == (True,)
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+        finally:
+            process.kill()
+            process.stdout.close()
+            blocker.execute("ROLLBACK")
+
+
+def test_a_run_killed_inside_a_batch_loses_and_duplicates_nothing_and_a_rerun_finishes(events):
+    """Three kills, each while a batch's statement is in flight, waiting for a lock the test
+    holds, at different points of the batch. A batch that commits its select, insert and
+    delete separately leaves events in both tables (killed before its delete) or in neither
+    (killed before its insert)."""
+    # Writes to the live table wait: the kill lands where the batch deletes.
+    kill_inside_a_batch("LOCK TABLE lynx_audit_events IN SHARE MODE", *BATCHES, after_batches=3)
     _, archived = assert_nothing_lost_or_duplicated(events)
-    assert 0 < len(archived) < sum(OLD.values())
-    # Killed again with a shorter pause: more likely in the middle of a statement.
-    run_until_killed("--batch-size", "10", "--pause", "0.002", after_lines=4)
-    assert_nothing_lost_or_duplicated(events)
+    assert 3 * BATCH <= len(archived) < sum(OLD.values())
+
+    # Writes to the archive wait: the kill lands where the batch inserts.
+    kill_inside_a_batch(
+        "LOCK TABLE lynx_audit_events_archive IN SHARE MODE", *BATCHES, after_batches=2
+    )
+    _, archived = assert_nothing_lost_or_duplicated(events)
+
+    # An uncommitted copy of an event 7 rows into the 4th batch: that batch has deleted
+    # (and archived some of) its events when it waits for the copy. None of it may stay.
+    kill_inside_a_batch(
+        "INSERT INTO lynx_audit_events_archive SELECT * FROM lynx_audit_events "
+        f"WHERE tenant_id = 'acme' ORDER BY created_at OFFSET {3 * BATCH + 7} LIMIT 1",
+        *BATCHES,
+    )
+    _, after_three_batches = assert_nothing_lost_or_duplicated(events)
+    assert len(after_three_batches) == len(archived) + 3 * BATCH
 
     out = StringIO()
     call_command("archive_audit_events", "--batch-size", "200", stdout=out)

@@ -12,12 +12,25 @@ from django.db.models import Count, F, Max, Min
 from django.utils import timezone
 from psycopg import sql
 
+from demo.accounts import TENANTS, USERS
 from storage.choices import DraftStatus, EventType, ExecutionStatus
-from storage.demo import TENANTS, USERNAMES
-from storage.models import AuditEvent, Draft, Execution, SettlementIntent, Tenant, User
+from storage.models import (
+    ApprovalRule,
+    ApprovalRuleChange,
+    AuditEvent,
+    Draft,
+    DraftReview,
+    Execution,
+    SettlementIntent,
+    Tenant,
+    User,
+)
+from storage.review.rules import tenant_rules
+from storage.review.selectors import changed_since_approval, review_state, with_review_state
 from storage.tenancy import tenant_context
 
 PASSWORD = "demo-test-password"
+USERNAMES = [user.username for user in USERS]
 SPEC_MODELS = [Draft, Execution, SettlementIntent, AuditEvent]
 # Per tenant: "several hundred" rows in all, and enough of each kind for the screens.
 MINIMUM_ROWS = {Draft: 100, Execution: 100, SettlementIntent: 50, AuditEvent: 300}
@@ -49,7 +62,7 @@ def snapshot() -> dict[str, tuple[int, str]]:
     """Row count and a checksum of every row of every table the loader writes."""
     result = {}
     with connection.cursor() as cursor:
-        for model in [Tenant, User, *SPEC_MODELS]:
+        for model in [Tenant, User, *SPEC_MODELS, ApprovalRule, ApprovalRuleChange, DraftReview]:
             table, pk = model._meta.db_table, model._meta.pk.column
             cursor.execute(
                 sql.SQL(
@@ -63,7 +76,8 @@ def snapshot() -> dict[str, tuple[int, str]]:
 
 def test_second_load_changes_nothing(loads):
     assert loads.after_second == loads.before_second
-    assert "created 2 tenants, 9 users" in loads.first_output
+    assert "created 2 tenants, 11 users" in loads.first_output
+    assert "2 approval rules" in loads.first_output
     assert "created 0 tenants, 0 users, 0 drafts, 0 executions" in loads.second_output
     assert all(name in loads.first_output for name in USERNAMES)
     assert PASSWORD in loads.first_output
@@ -84,8 +98,10 @@ def test_tenants_and_users(loads):
     }
     assert groups == {
         **{f"{t}-{role}": ["Reviewers"] for t in TENANTS for role in ("reviewer", "reviewer2")},
+        **{f"{t}-senior": ["Reviewers", "Senior reviewers"] for t in TENANTS},
         **{f"{t}-auditor": ["Auditors"] for t in TENANTS},
         **{f"{t}-operator": ["Settlement operators"] for t in TENANTS},
+        **{f"{t}-admin": ["Tenant admins"] for t in TENANTS},
         "admin": [],
     }
 
@@ -128,6 +144,41 @@ def test_submitted_drafts_for_maker_checker(loads):
     assert for_reviewer.filter(created_by="acme-reviewer").exists()
     risks = set(for_reviewer.values_list("risk_level", flat=True))
     assert risks == {"low", "medium", "high"}
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_reviewed_drafts_carry_the_decisions_that_made_them_so(loads, tenant):
+    rules = tenant_rules(tenant_id=tenant)
+    assert [rule.name for rule in rules] == ["Large payments"]
+    drafts = with_review_state(drafts=Draft.objects.filter(tenant_id=tenant))
+    by_status: dict[str, set[bool]] = {}
+    for draft in drafts:
+        state = review_state(draft=draft, rules=rules)
+        by_status.setdefault(draft.status, set()).add(state.progress.complete)
+        trail = DraftReview.objects.filter(draft_id=draft.pk).order_by("created_at")
+        assert not trail.filter(reviewer__username__iexact=draft.created_by).exists()
+        if draft.status == DraftStatus.REJECTED:
+            assert trail.last().decision == "reject" and trail.last().reason
+    approved = {DraftStatus.APPROVED, DraftStatus.PUBLISHED, DraftStatus.EXECUTED}
+    assert {status: by_status[status] for status in approved} == dict.fromkeys(approved, {True})
+    assert by_status[DraftStatus.SUBMITTED] == {False}
+    partly = [d for d in drafts if d.status == DraftStatus.SUBMITTED and d.round_approvers]
+    assert partly, "some drafts in the queue have a first approval"
+    senior_needed = DraftReview.objects.filter(
+        tenant_id=tenant, amount__gte=100000, currency="EUR", to_status="approved"
+    )
+    assert senior_needed.exists()
+    for review in senior_needed:
+        approvers = DraftReview.objects.filter(draft_id=review.draft_id, decision="approve")
+        assert approvers.filter(reviewer__groups__name="Senior reviewers").exists()
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_one_payment_changed_after_its_approval(loads, tenant):
+    [changed] = changed_since_approval(drafts=Draft.objects.filter(tenant_id=tenant))
+    assert (changed.draft_type, changed.status) == ("vpm_payment", "approved")
+    approved = DraftReview.objects.filter(draft_id=changed.pk, to_status="approved").get()
+    assert approved.payload["amount"] != changed.payload["amount"]
 
 
 def test_payloads(loads):

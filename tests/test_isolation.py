@@ -128,7 +128,16 @@ def test_nested_tenant_context_restores_the_outer_one(rows):
 
 @pytest.mark.parametrize(
     "admin_url",
-    ["draft", "execution", "settlementintent", "auditevent", "archivedauditevent", "draftreview"],
+    [
+        "draft",
+        "execution",
+        "settlementintent",
+        "auditevent",
+        "archivedauditevent",
+        "draftreview",
+        "approvalrule",
+        "approvalrulechange",
+    ],
 )
 def test_admin_lists_show_only_the_users_tenant(client, rows, viewers, admin_url):
     model = {m._meta.model_name: m for m in TENANT_TABLES}[admin_url]

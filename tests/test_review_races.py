@@ -14,7 +14,7 @@ from django.test import Client
 from storage.choices import Decision, DraftStatus, RiskLevel
 from storage.models import Draft, DraftReview
 from storage.review import services
-from tests.conftest import make_draft
+from tests.conftest import fingerprint_of, make_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,7 +77,7 @@ def test_a_second_decision_waits_for_the_first_and_then_sees_it(reviewers):
     for thread in threads:
         thread.join(WAIT)
     assert effects == {
-        "first": "stays submitted with 1/2 approvals",
+        "first": "stays submitted with 1 of 2 approvals; still needs 1 more approval",
         "second": "skipped: you already approved this draft",
     }
     assert DraftReview.objects.count() == 1
@@ -107,6 +107,7 @@ def test_concurrent_requests_produce_exactly_one_outcome(
         clients.append(client)
     start = threading.Barrier(len(deciders))
     statuses = []
+    seen = fingerprint_of(draft)  # what both confirmation pages showed
 
     def post(client: Client, decision: str):
         def run() -> None:
@@ -116,6 +117,7 @@ def test_concurrent_requests_produce_exactly_one_outcome(
                 {
                     "action": f"{decision}_selected",
                     "_selected_action": draft.pk,
+                    "_seen": seen,
                     "post": "yes",
                     "reason": "r",
                 },

@@ -11,6 +11,7 @@ from storage.actions import ActionRefused
 from storage.choices import Decision, DraftStatus, RiskLevel
 from storage.models import Draft, DraftReview
 from storage.review import services
+from storage.review.selectors import with_review_state
 from tests.conftest import make_draft, make_review
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,9 @@ def test_one_approval_approves_a_low_risk_draft_and_leaves_a_trail(reviewers):
 def test_dual_control_needs_two_distinct_reviewers_for_high_risk(reviewers):
     first, second = reviewers["acme-reviewer"], reviewers["acme-reviewer2"]
     draft = make_draft("acme", risk_level=RiskLevel.HIGH)
-    assert decide(first, [draft]) == {str(draft.pk): "stays submitted with 1/2 approvals"}
+    assert decide(first, [draft]) == {
+        str(draft.pk): "stays submitted with 1 of 2 approvals; still needs 1 more approval"
+    }
     assert status_of(draft) == DraftStatus.SUBMITTED
     again = decide(first, [draft])
     assert again == {str(draft.pk): "skipped: you already approved this draft"}
@@ -65,11 +68,11 @@ def test_the_number_of_high_risk_approvals_is_a_setting(reviewers, make_user, te
     draft = make_draft("acme", risk_level=RiskLevel.HIGH)
     medium = make_draft("acme", risk_level=RiskLevel.MEDIUM)
     assert decide(reviewers["acme-reviewer"], [draft, medium]) == {
-        str(draft.pk): "stays submitted with 1/3 approvals",
+        str(draft.pk): "stays submitted with 1 of 3 approvals; still needs 2 more approvals",
         str(medium.pk): "approved",
     }
     assert decide(reviewers["acme-reviewer2"], [draft]) == {
-        str(draft.pk): "stays submitted with 2/3 approvals"
+        str(draft.pk): "stays submitted with 2 of 3 approvals; still needs 1 more approval"
     }
 
 
@@ -108,7 +111,7 @@ def test_only_submitted_drafts_change_and_the_others_say_why(reviewers):
     decided = make_draft("acme")
     decide(reviewer, [decided])
     review = DraftReview.objects.get()
-    stamp = f"{review.created_at:%Y-%m-%d %H:%M} UTC"
+    stamp = f"{review.created_at:%Y-%m-%d %H:%M:%S} UTC"
     fresh = make_draft("acme")
     untouched = make_draft("acme", status=DraftStatus.DRAFT)
     outcome = decide(reviewers["acme-reviewer2"], [decided, fresh, untouched], REJECT, "no")
@@ -160,20 +163,28 @@ def test_the_preview_tells_what_deciding_would_do_and_writes_nothing(reviewers):
         user=reviewers["acme-reviewer"], draft_ids=[high.pk, own.pk], decision=APPROVE
     )
     assert {str(p.draft.pk): p.effect for p in previews} == {
-        str(high.pk): "stays submitted with 1/2 approvals",
+        str(high.pk): "stays submitted with 1 of 2 approvals; still needs 1 more approval",
         str(own.pk): "skipped: you created this draft",
     }
     assert not DraftReview.objects.exists()
 
 
-def test_may_decide_offers_the_buttons_only_when_a_decision_is_possible(reviewers):
+def refusals(user, draft) -> dict[str, str]:
+    """Why `user` may not approve or reject `draft` now, as the draft page asks."""
+    annotated = with_review_state(drafts=Draft.objects.filter(pk=draft.pk)).get()
+    return services.decision_refusals(user=user, draft=annotated)
+
+
+def test_the_draft_page_is_told_why_a_reviewer_may_not_decide(reviewers):
     reviewer = reviewers["acme-reviewer"]
     draft = make_draft("acme", risk_level=RiskLevel.HIGH)
-    assert services.may_decide(user=reviewer, draft=draft)
-    assert not services.may_decide(user=reviewers["acme-auditor"], draft=draft)
+    assert refusals(reviewer, draft) == {APPROVE: "", REJECT: ""}
+    assert set(refusals(reviewers["acme-auditor"], draft).values()) == {"you are not a reviewer"}
     make_review(draft, reviewer)
-    assert not services.may_decide(user=reviewer, draft=draft)
-    assert services.may_decide(user=reviewers["acme-reviewer2"], draft=draft)
+    assert refusals(reviewer, draft) == dict.fromkeys(Decision, "you already approved this draft")
+    assert refusals(reviewers["acme-reviewer2"], draft) == {APPROVE: "", REJECT: ""}
+    own = make_draft("acme", created_by="Rev@Acme.test")
+    assert refusals(reviewer, own) == dict.fromkeys(Decision, "you created this draft")
 
 
 def test_a_high_risk_approval_count_below_one_is_refused_at_start():

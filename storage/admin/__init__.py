@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from storage.admin import (  # noqa: F401
     accounts,
+    approval_rules,
     audit_events,
     draft_reviews,
     drafts,
@@ -14,3 +15,6 @@ from storage.admin import (  # noqa: F401
 admin.site.site_header = "Lynx Portal"
 admin.site.site_title = "Lynx Portal"
 admin.site.index_title = "Operations"
+# The lists need the width (the review queue fits a 1366-pixel window); the breadcrumbs
+# and the home page lead everywhere the sidebar did.
+admin.site.enable_nav_sidebar = False

@@ -6,7 +6,7 @@ of their own tenant only: list, create, deactivate, reset passwords and put
 them in the portal's groups; never a superuser, a direct permission, a group,
 or anyone's tenant. The limits are checked here, on the server, for every user
 URL (the queryset is the scope: another tenant's user is a 404 everywhere), and
-the database refuses the same writes for requests of a tenant (migration 0013).
+the database refuses the same writes for requests of a tenant (migration 0017).
 """
 
 from django import forms
@@ -15,14 +15,15 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.db import models
 
 from storage.admin.hardening import HardenedAdmin
 from storage.models import Tenant, User
 from storage.people.selectors import (
+    assignable_groups,
     has_history,
     managed_users,
     manages_everyone,
-    portal_group_names,
     username_taken,
 )
 
@@ -53,6 +54,8 @@ class PlatformOnly:
 class TenantAdmin(PlatformOnly, HardenedAdmin, admin.ModelAdmin):
     list_display = ["tenant_id", "name"]
     search_fields = ["tenant_id", "name"]
+    # An id and a name are one line each (TEXT columns would otherwise get text areas).
+    formfield_overrides = {models.TextField: {"widget": forms.TextInput}}
 
     def has_view_permission(self, request, obj=None) -> bool:
         return manages_everyone(user=request.user) and super().has_view_permission(request, obj)
@@ -135,7 +138,7 @@ class UserAdmin(HardenedAdmin, DjangoUserAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups" and not manages_everyone(user=request.user):
-            kwargs["queryset"] = Group.objects.filter(name__in=portal_group_names())
+            kwargs["queryset"] = assignable_groups()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None) -> bool:

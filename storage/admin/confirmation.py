@@ -3,10 +3,13 @@
 Chosen from a list's action menu (or a button on an object's page that posts
 the same action), the action renders a page listing each selected object and
 what the action will do to it, from the service's preview. That page posts the
-same action back to the list with `post=yes`, the ids it listed and the
+same action back to the list with `post=yes`, the ids it listed, each one's
+token (what the person was shown of it, see `storage.actions.Outcome`) and the
 person's words; the service then acts and each object's outcome becomes a
-message. A refusal of the whole action is a message, or a 403 for a person who
-may not take it at all. Nothing changes on GET, and every form carries CSRF.
+message. Objects that changed since the page was shown are left alone and the
+page is shown again with them, as they are now. A refusal of the whole action
+is a message, or a 403 for a person who may not take it at all. Nothing
+changes on GET, and every form carries CSRF.
 """
 
 from collections.abc import Callable, Sequence
@@ -24,6 +27,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from storage.actions import ActionRefused, Outcome
 
 TEMPLATE = "admin/storage/action_confirmation.html"
+SEEN = "_seen"  # one token per listed id, in the same order
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class Confirmation:
     make_form: Callable[[Any], forms.Form]  # from POST data, or None for an empty form
     columns: dict[str, Callable[[Any], Any]]  # heading -> the cell of one object
     preview: Callable[[Sequence], list[Outcome]]  # ids -> what would happen
-    perform: Callable[..., list[Outcome]]  # ids, **form.cleaned_data -> what happened
+    perform: Callable[..., list[Outcome]]  # ids, seen, **form.cleaned_data -> what happened
 
 
 def confirm_then_act(model_admin: admin.ModelAdmin, request, queryset, confirmation: Confirmation):
@@ -51,13 +55,16 @@ def confirm_then_act(model_admin: admin.ModelAdmin, request, queryset, confirmat
         form = confirmation.make_form(request.POST)
         if form.is_valid():
             try:
-                outcomes = confirmation.perform(ids, **form.cleaned_data)
+                outcomes = confirmation.perform(ids, _seen(request, ids), **form.cleaned_data)
             except ActionRefused as refusal:
                 if not refusal.field:
                     raise
                 form.add_error(refusal.field, refusal.message)
             else:
                 _report(model_admin, request, outcomes, requested=len(set(ids)))
+                stale = [outcome.subject.pk for outcome in outcomes if outcome.stale]
+                if stale:  # shown again, as they are now, for another look
+                    return _page(model_admin, request, confirmation, stale, form)
                 return HttpResponseRedirect(_next_url(request))
         return _page(model_admin, request, confirmation, ids, form)
     except ActionRefused as refusal:
@@ -86,14 +93,25 @@ def _page(model_admin, request, confirmation: Confirmation, ids, form) -> Templa
         "form": form,
         "next_url": _next_url(request),
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "seen_name": SEEN,
     }
     return TemplateResponse(request, TEMPLATE, context)
 
 
+def _seen(request, ids: list[str]) -> dict[str, str]:
+    """The token the page showed for each id; none at all if the lists do not pair up."""
+    tokens = request.POST.getlist(SEEN)
+    return dict(zip(ids, tokens, strict=True)) if len(tokens) == len(ids) else {}
+
+
 def _report(model_admin, request, outcomes: list[Outcome], *, requested: int) -> None:
     for outcome in outcomes:
-        level = messages.SUCCESS if outcome.changes else messages.WARNING
-        model_admin.message_user(request, f"{outcome.subject}: {outcome.effect}.", level)
+        if outcome.stale:
+            text, level = f"{outcome.subject}: {outcome.skipped_because}.", messages.ERROR
+        else:
+            text = f"{outcome.subject}: {outcome.effect}."
+            level = messages.SUCCESS if outcome.changes else messages.WARNING
+        model_admin.message_user(request, text, level)
     if missing := requested - len(outcomes):
         noun = model_admin.opts.verbose_name_plural
         model_admin.message_user(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from storage.admin.chart import executions_chart
 from storage.choices import DraftStatus, EventType, ExecutionStatus, RiskLevel, SettlementStatus
 from storage.dashboard.selectors import dashboard
+from storage.moments import format_wait
 from storage.roles import REVIEW_PERMISSION
 
 ALERT_STATUSES = {ExecutionStatus.FAILED, ExecutionStatus.DENIED}
@@ -42,6 +43,8 @@ def dashboard_context(request) -> dict:
                 )
                 for risk in reversed(RiskLevel.values)
             ],
+            "oldest_wait": format_wait(now - data.oldest_waiting) if data.oldest_waiting else "",
+            "oldest_wait_url": links.to("draft", **submitted),
             # Only reviewers have a queue of their own.
             "awaiting_me": Number("Awaiting me", data.awaiting_me, links.to("draft", awaiting="me"))
             if request.user.has_perm(REVIEW_PERMISSION)

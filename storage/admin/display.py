@@ -14,9 +14,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from storage.choices import ExecutionStatus, SettlementStatus
+from storage.review.content import payment_terms
 
-# The payment facts a reviewer checks first, when the payload has them.
-PAYMENT_FACTS = [("amount", "Amount"), ("currency", "Currency"), ("payee", "Payee")]
+# Where a payee's account number may be, in the order they are looked for.
+ACCOUNT_KEYS = ("iban", "account", "account_number")
 # Statuses that need a person's attention are marked by a symbol too, not by colour alone.
 BADGES = {
     ExecutionStatus.FAILED: "✖",
@@ -99,6 +100,7 @@ def badge_column(field: str, *, kind: str, description: str):
 
 
 status_badge = badge_column("status", kind="status", description="status")
+decision_badge = badge_column("decision", kind="decision", description="decision")
 
 
 @admin.display(description="draft", ordering="draft_id")
@@ -117,16 +119,47 @@ def json_display(attribute: str, description: str):
     return admin.display(description=description)(show)
 
 
-def payment_facts(payload) -> str:
-    """Amount, currency and payee of a payment payload, those present; "" if none is."""
-    if not isinstance(payload, dict):
-        return ""
-    facts = [
-        (label, _as_text(payload[key]))
-        for key, label in PAYMENT_FACTS
-        if payload.get(key) not in (None, "")
-    ]
-    return format_html_join("", '<div class="payment-fact"><b>{}</b> {}</div>', facts)
+def payment_summary(payload) -> SafeString:
+    """Amount with thousands separators and currency, payee by name with a masked account.
+
+    For a draft's payload or an intent's metadata; "" when it names neither an
+    amount nor a payee. What cannot be read is shown as written, and said so.
+    """
+    if not isinstance(payload, dict) or not (payload.get("amount") or payload.get("payee")):
+        return SafeString("")
+    lines = []
+    if payload.get("amount") not in (None, ""):
+        lines.append(format_html('<div class="payment-amount">{}</div>', _amount(payload)))
+    if payload.get("payee"):
+        lines.append(_payee(payload["payee"]))
+    return format_html_join("", "{}", ((line,) for line in lines))
+
+
+def _amount(payload: dict) -> str:
+    terms = payment_terms(payload=payload)
+    if terms.amount is None:
+        return f"{_as_text(payload['amount'])} (not a readable amount)"
+    currency = terms.currency or _as_text(payload.get("currency") or "(no currency)")
+    return f"{terms.amount:,f} {currency}"
+
+
+def _payee(payee) -> SafeString:
+    if not isinstance(payee, dict):
+        return format_html('<div class="payment-payee">{}</div>', _as_text(payee))
+    account = next((payee[key] for key in ACCOUNT_KEYS if payee.get(key)), "")
+    return format_html(
+        '<div class="payment-payee">{} <span class="account">{}</span></div>',
+        _as_text(payee.get("name") or "(no name)"),
+        masked(_as_text(account)) if account else "",
+    )
+
+
+def masked(account: str) -> str:
+    """An account number as a reviewer compares it: its first and last four characters."""
+    compact = "".join(account.split())
+    if len(compact) <= 8:
+        return f"•••• {compact[-4:]}"
+    return f"{compact[:4]} •••• {compact[-4:]}"
 
 
 def _as_text(value) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from storage.choices import DraftStatus
 from storage.models import User
-from storage.review.selectors import awaiting_review, tenant_users
+from storage.review.selectors import awaiting_review, changed_since_approval, tenant_users
 from storage.roles import REVIEW_PERMISSION
 from storage.rows import parse_key
 
@@ -67,6 +67,21 @@ class AwaitingMeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "me":
             return awaiting_review(drafts=queryset, user=request.user)
+        return queryset
+
+
+class ChangedAfterApprovalFilter(admin.SimpleListFilter):
+    """Drafts whose content is no longer what their newest approval saw."""
+
+    title = "content"
+    parameter_name = "changed"
+
+    def lookups(self, request, model_admin):
+        return [("after_approval", "Changed after approval")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "after_approval":
+            return changed_since_approval(drafts=queryset)
         return queryset
 
 

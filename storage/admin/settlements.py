@@ -12,7 +12,7 @@ from django.utils.text import Truncator
 
 from storage.admin.base import TenantRowsAdmin
 from storage.admin.confirmation import Confirmation, confirm_then_act
-from storage.admin.display import badge_column, json_display
+from storage.admin.display import badge_column, json_display, payment_summary
 from storage.admin.filters import DateRangeFilter
 from storage.choices import SettlementStatus
 from storage.models import SettlementIntent
@@ -101,13 +101,14 @@ class SettlementIntentAdmin(TenantRowsAdmin):
             make_form=SettlementNoteForm,
             columns={
                 "Payment": lambda intent: intent.payment_id,
+                "Amount and payee": lambda intent: payment_summary(intent.metadata),
                 "Status": settlement_badge,
                 "Provider": SettlementIntent.get_provider_display,
             },
             preview=lambda ids: services.preview_settlement_moves(
                 user=user, payment_ids=ids, to_status=to_status
             ),
-            perform=lambda ids, note: services.move_settlements(
+            perform=lambda ids, seen, note: services.move_settlements(
                 user=user, payment_ids=ids, to_status=to_status, note=note
             ),
         )

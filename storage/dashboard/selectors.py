@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ class DayCounts:
 class Dashboard:
     now: datetime
     awaiting_review: dict[str, int]  # submitted drafts by risk level
+    oldest_waiting: datetime | None  # when the submitted draft that waits longest was created
     awaiting_me: int
     executions_last_day: dict[str, int]  # by status
     stuck_settlements: int
@@ -53,9 +54,11 @@ def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
     drafts = tenant_rows(Draft, tenant_id=tenant_id).filter(status=DraftStatus.SUBMITTED)
     executions = tenant_rows(Execution, tenant_id=tenant_id)
     first_day = timezone.localdate(now) - timedelta(days=CHART_DAYS - 1)
+    by_risk, oldest_waiting = _awaiting_review(drafts)
     return Dashboard(
         now=now,
-        awaiting_review=_counts(drafts, "risk_level", RiskLevel.values),
+        awaiting_review=by_risk,
+        oldest_waiting=oldest_waiting,
         awaiting_me=awaiting_review(drafts=drafts, user=user).count(),
         executions_last_day=_counts(
             executions.filter(created_at__gte=now - LAST_DAY), "status", ExecutionStatus.values
@@ -70,6 +73,18 @@ def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
         ),
         days=_daily_executions(executions, first_day=first_day),
     )
+
+
+def _awaiting_review(drafts: QuerySet) -> tuple[dict[str, int], datetime | None]:
+    """Submitted drafts by risk level and the oldest one's creation, in one grouped query."""
+    found = {
+        risk: (n, oldest)
+        for risk, n, oldest in drafts.order_by()
+        .values_list("risk_level")
+        .annotate(n=Count("*"), oldest=Min("created_at"))
+    }
+    counts = {risk: found.get(risk, (0, None))[0] for risk in RiskLevel.values}
+    return counts, min((oldest for _, oldest in found.values()), default=None)
 
 
 def _counts(queryset: QuerySet, column: str, values: list[str]) -> dict[str, int]:

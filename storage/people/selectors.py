@@ -1,9 +1,10 @@
 """Reads of people management: whose accounts a person may manage, and who has a history.
 
-The database enforces the same limits for requests of a tenant (migration 0013):
+The database enforces the same limits for requests of a tenant (migration 0017):
 these selectors make the screens agree with it instead of failing on it.
 """
 
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -31,9 +32,12 @@ def managed_users(*, user: User) -> QuerySet:
     return people if user.is_superuser else people.filter(is_superuser=False)
 
 
-def portal_group_names() -> list[str]:
-    """The groups a tenant admin may put people in: the portal's own (storage/roles.py)."""
-    return list(GROUP_PERMISSIONS)
+def assignable_groups() -> QuerySet:
+    """The groups a tenant admin may put people in: those that grant nothing beyond what
+    the portal's own groups (storage/roles.py) grant, e.g. a group an approval rule names."""
+    granted = {codename for codenames in GROUP_PERMISSIONS.values() for codename in codenames}
+    beyond = Permission.objects.exclude(content_type__app_label="storage", codename__in=granted)
+    return Group.objects.exclude(permissions__in=beyond)
 
 
 def has_history(*, user_id: int) -> bool:

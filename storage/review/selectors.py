@@ -1,13 +1,18 @@
-"""Reads of the reviewer workflow: the queue, each draft's trail, searches and reviewers."""
+"""Reads of the reviewer workflow: where drafts stand, the queue, trails, searches, reviewers."""
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 
 from storage.choices import Decision, DraftStatus
-from storage.models import Draft, DraftReview, User
+from storage.models import ApprovalRule, Draft, DraftReview, User
+from storage.review.content import ContentFingerprint
+from storage.review.rounds import LastDecision, next_round, round_ended
+from storage.review.rules import Progress, requirement_for
 
 
 def reviewer_identities(*, user: User) -> set[str]:
@@ -15,37 +20,117 @@ def reviewer_identities(*, user: User) -> set[str]:
     return {name.casefold() for name in (user.username, user.email) if name}
 
 
-def with_approval_counts(*, drafts: QuerySet) -> QuerySet:
-    """Annotate `approval_count`, in the same query: the list page's query count stays constant."""
-    approvals = (
-        DraftReview.objects.filter(
-            tenant_id=OuterRef("tenant_id"), draft=OuterRef("pk"), decision=Decision.APPROVE
-        )
-        .order_by()
-        .values("draft")
-        .annotate(count=Count("pk"))
-        .values("count")
+def with_review_state(*, drafts: QuerySet) -> QuerySet:
+    """Annotate what `review_state()` needs, in the same query: the list's query count stays
+    constant. Each subquery reads the trail through its (tenant_id, draft_id, created_at) index.
+
+    `content_fingerprint` is the draft's content now; `last_*` describe its newest
+    decision; `round_approver_*` the approvals of that decision's round;
+    `approved_fingerprint` the content its newest approval saw.
+    """
+    if "content_fingerprint" in drafts.query.annotations:
+        return drafts  # annotated already
+    trail = DraftReview.objects.filter(tenant_id=OuterRef("tenant_id"), draft_id=OuterRef("pk"))
+    newest = trail.order_by("-created_at")
+    approvals = newest.filter(decision=Decision.APPROVE)
+    of_round = approvals.filter(round=OuterRef("last_round")).order_by().values("draft_id")
+    return drafts.annotate(
+        content_fingerprint=ContentFingerprint(),
+        last_round=Subquery(newest.values("round")[:1]),
+        last_to_status=Subquery(newest.values("to_status")[:1]),
+        last_fingerprint=Subquery(newest.values("fingerprint")[:1]),
+        approved_fingerprint=Subquery(approvals.values("fingerprint")[:1]),
+    ).annotate(
+        round_approvers=Subquery(
+            of_round.annotate(names=ArrayAgg("reviewer__username", order_by="created_at")).values(
+                "names"
+            )
+        ),
+        round_approver_ids=Subquery(of_round.annotate(ids=ArrayAgg("reviewer_id")).values("ids")),
+        round_approver_groups=Subquery(
+            of_round.annotate(
+                groups=ArrayAgg(
+                    "reviewer__groups", distinct=True, filter=Q(reviewer__groups__isnull=False)
+                )
+            ).values("groups")
+        ),
     )
-    return drafts.annotate(approval_count=Coalesce(Subquery(approvals), 0))
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """Where one draft stands in review, from `with_review_state()`'s annotations."""
+
+    round: int  # the round a decision made now belongs to
+    progress: Progress  # this round's approvals against the draft's rules
+    approver_ids: frozenset[int]  # who approved in this round
+    changed_since_approval: bool  # its content differs from what its newest approval saw
+
+
+def review_state(*, draft: Draft, rules: Sequence[ApprovalRule]) -> ReviewState:
+    """Where `draft` (annotated by `with_review_state`) stands under its tenant's `rules`.
+
+    The queue, the draft page and `decide_drafts` all read it here: approvals of
+    a round that has ended (storage.review.rounds) no longer count.
+    """
+    last = (
+        LastDecision(draft.last_round, draft.last_to_status, draft.last_fingerprint)
+        if draft.last_round is not None
+        else None
+    )
+    fingerprint = draft.content_fingerprint
+    ended = round_ended(status=draft.status, fingerprint=fingerprint, last=last)
+    progress = Progress(
+        requirement_for(draft=draft, rules=rules),
+        approvers=() if ended else tuple(draft.round_approvers or ()),
+        approver_groups=frozenset() if ended else frozenset(draft.round_approver_groups or ()),
+    )
+    return ReviewState(
+        round=next_round(status=draft.status, fingerprint=fingerprint, last=last),
+        progress=progress,
+        approver_ids=frozenset() if ended else frozenset(draft.round_approver_ids or ()),
+        changed_since_approval=draft.approved_fingerprint not in (None, fingerprint),
+    )
+
+
+def changed_since_approval(*, drafts: QuerySet) -> QuerySet:
+    """Drafts whose content differs from what their newest approval saw."""
+    return (
+        with_review_state(drafts=drafts)
+        .filter(approved_fingerprint__isnull=False)
+        .exclude(approved_fingerprint=F("content_fingerprint"))
+    )
 
 
 def awaiting_review(*, drafts: QuerySet, user: User) -> QuerySet:
-    """Submitted drafts that list `user` as an approver, not made by them, not yet decided by them.
+    """Submitted drafts that list `user` as an approver, not made by them, and that they have
+    not approved in the current round (`with_review_state` annotates the round).
 
     `recommended_approvers` match the username or email exactly; `created_by`
     matches either case-insensitively, as the maker-checker rule does.
     """
     names = [name for name in (user.username, user.email) if name]
-    decided_by_user = DraftReview.objects.filter(
-        tenant_id=OuterRef("tenant_id"), draft=OuterRef("pk"), reviewer=user
-    )
     made_by_user = Q()
     for name in names:
         made_by_user |= Q(created_by__iexact=name)
+    # A CASE, so that a draft without decisions (NULLs) is not excluded with the rest.
+    approved_this_round = Case(
+        When(
+            Q(
+                last_to_status=DraftStatus.SUBMITTED,
+                last_fingerprint=F("content_fingerprint"),
+                round_approver_ids__contains=[user.pk],
+            ),
+            then=True,
+        ),
+        default=False,
+    )
     return (
-        drafts.filter(status=DraftStatus.SUBMITTED, recommended_approvers__overlap=names)
+        with_review_state(drafts=drafts)
+        .filter(status=DraftStatus.SUBMITTED, recommended_approvers__overlap=names)
         .exclude(made_by_user)
-        .exclude(Exists(decided_by_user))
+        .alias(approved_by_user=approved_this_round)
+        .filter(approved_by_user=False)
     )
 
 
@@ -54,7 +139,7 @@ def reviews_by_draft(*, drafts: list[Draft]) -> dict[UUID, list[DraftReview]]:
     trails = {draft.pk: [] for draft in drafts}
     if drafts:
         reviews = DraftReview.objects.filter(
-            tenant_id=drafts[0].tenant_id, draft__in=list(trails)
+            tenant_id=drafts[0].tenant_id, draft_id__in=list(trails)
         ).select_related("reviewer")
         for review in reviews.order_by("-created_at"):
             trails[review.draft_id].append(review)
@@ -94,3 +179,9 @@ def search_drafts(*, drafts: QuerySet, term: str) -> QuerySet:
                 f"“{term}” is not a valid draft id: give all 36 characters or the first 8."
             ) from None
     return drafts.filter(matches)
+
+
+def with_draft_presence(*, reviews: QuerySet) -> QuerySet:
+    """Annotate `draft_exists`: Lynx AI may have deleted the draft since (the trail stays)."""
+    drafts = Draft.objects.filter(tenant_id=OuterRef("tenant_id"), pk=OuterRef("draft_id"))
+    return reviews.annotate(draft_exists=Exists(drafts))

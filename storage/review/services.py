@@ -3,28 +3,39 @@
 The bulk actions, the draft page's buttons and the tests all call
 `decide_drafts()`; the confirmation page shows `preview_decisions()`, which
 applies the same rules without writing. Every rule is checked for every draft,
-with the draft's row locked.
+with the draft's row locked: only submitted drafts, maker ≠ checker, one
+approval per reviewer and round, the approval rules (storage.review.rules),
+and, when the caller says what the reviewer saw, the same content.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.db.models import QuerySet, Subquery
 from django.db.models.functions import Now
-from django.utils import timezone
 
 from storage.actions import ActionRefused, Outcome, at_most
-from storage.choices import Decision, DraftStatus, RiskLevel
+from storage.choices import Decision, DraftStatus, DraftType
 from storage.models import Draft, DraftReview, User
-from storage.review.selectors import reviewer_identities, reviews_by_draft
+from storage.moments import format_moment
+from storage.review.content import payment_terms
+from storage.review.rules import Progress, tenant_rules
+from storage.review.selectors import (
+    ReviewState,
+    review_state,
+    reviewer_identities,
+    reviews_by_draft,
+    with_review_state,
+)
 from storage.roles import REVIEW_PERMISSION
 from storage.rows import parse_uuid, tenant_rows
 from storage.tenancy import tenant_context
 
 PAST_TENSE = {Decision.APPROVE: "approved", Decision.REJECT: "rejected"}
+CHANGED_WHILE_REVIEWING = "this draft changed while you were reviewing it"
 
 
 @dataclass(frozen=True)
@@ -32,8 +43,8 @@ class DecisionOutcome(Outcome):
     """What a decision does (or would do) to one draft, or why it leaves the draft alone."""
 
     to_status: str = ""
-    approvals: int = 0
-    required: int = 0
+    progress: Progress | None = None  # the round's approvals, this one included if it counts
+    round: int = 1
 
     @property
     def draft(self) -> Draft:
@@ -41,61 +52,61 @@ class DecisionOutcome(Outcome):
 
     def change(self) -> str:
         if self.to_status == DraftStatus.SUBMITTED:
-            return f"stays submitted with {self.approvals}/{self.required} approvals"
+            return f"stays submitted with {self.progress.summary}"
         return DraftStatus(self.to_status).label.lower()
 
 
-def required_approvals(*, draft: Draft) -> int:
-    """Dual control: high-risk drafts need LYNX_HIGH_RISK_APPROVALS distinct approvers."""
-    return settings.LYNX_HIGH_RISK_APPROVALS if draft.risk_level == RiskLevel.HIGH else 1
+@dataclass(frozen=True)
+class _Context:
+    """What every draft's rules are checked against: the reviewer, and the tenant's rules."""
+
+    user: User
+    group_ids: frozenset[int]
+    rules: list
+    trails: dict[UUID, list[DraftReview]]
 
 
-def _decision_refusal(*, user, draft: Draft, reviews: list[DraftReview]) -> str:
-    """Why `user` may not decide on `draft` now, or "" if they may; `reviews` newest first."""
-    if draft.status != DraftStatus.SUBMITTED:
-        return _status_refusal(draft, reviews)
-    if draft.created_by.casefold() in reviewer_identities(user=user):
-        return "you created this draft"
-    own = next((review for review in reviews if review.reviewer_id == user.pk), None)
-    if own is not None:
-        return f"you already {PAST_TENSE[own.decision]} this draft"
-    return ""
+def decision_refusals(*, user: User, draft: Draft) -> dict[Decision, str]:
+    """For the draft page: why `user` may not approve, and may not reject, now ("" if they may).
 
-
-def _status_refusal(draft: Draft, reviews: list[DraftReview]) -> str:
-    status = draft.get_status_display().lower()
-    last = next((review for review in reviews if review.to_status == draft.status), None)
-    if last is None:
-        return f"it is {status}; only submitted drafts can be decided"
-    when = timezone.localtime(last.created_at)
-    return f"already {status} by {last.reviewer.username} at {when:%Y-%m-%d %H:%M %Z}"
-
-
-def may_decide(*, user: User, draft: Draft) -> bool:
-    """Whether to offer `user` the Approve and Reject buttons on this draft."""
+    `draft` comes from a queryset annotated by `with_review_state`.
+    """
     if not user.has_perm(REVIEW_PERMISSION):
-        return False
-    reviews = reviews_by_draft(drafts=[draft])[draft.pk]
-    return not _decision_refusal(user=user, draft=draft, reviews=reviews)
+        return dict.fromkeys(Decision, "you are not a reviewer")
+    context = _context(user, [draft])
+    state = review_state(draft=draft, rules=context.rules)
+    return {
+        decision: _refusal(context, draft, state, decision, seen=None)[0] for decision in Decision
+    }
 
 
 def preview_decisions(
     *, user: User, draft_ids: Sequence[UUID | str], decision: Decision
 ) -> list[DecisionOutcome]:
-    """What `decide_drafts()` would do now, for the confirmation page. Writes nothing."""
+    """What `decide_drafts()` would do now, for the confirmation page. Writes nothing.
+
+    Each outcome's `token` is the draft's fingerprint: post it back as `seen`.
+    """
     _require_reviewer(user)
     with tenant_context(user.tenant_id):
-        return _outcomes(user, list(_drafts(user, draft_ids)), decision)
+        return _outcomes(user, _drafts(user, draft_ids), decision, seen=None)
 
 
 def decide_drafts(
-    *, user: User, draft_ids: Sequence[UUID | str], decision: Decision, reason: str = ""
+    *,
+    user: User,
+    draft_ids: Sequence[UUID | str],
+    decision: Decision,
+    reason: str = "",
+    seen: Mapping[str, str] | None = None,
 ) -> list[DecisionOutcome]:
     """Approve or reject the drafts, record each decision, and say what became of each.
 
     Runs as the RLS role in the caller's transaction (or its own), with the
     drafts' rows locked in primary-key order: a concurrent decision on the same
-    draft waits, then sees this one. Unknown and other tenants' ids are ignored;
+    draft waits, then sees this one. `seen` maps draft ids to the fingerprints
+    the reviewer was shown: a draft whose content is no longer that is left
+    alone (its outcome is `stale`). Unknown and other tenants' ids are ignored;
     more than MOST_AT_ONCE ids are refused, since each lock is held until the
     transaction ends.
     """
@@ -104,8 +115,10 @@ def decide_drafts(
     if decision == Decision.REJECT and not reason:
         raise ActionRefused("Give a reason for the rejection.", field="reason")
     with tenant_context(user.tenant_id):
-        drafts = list(_drafts(user, draft_ids).select_for_update())
-        outcomes = _outcomes(user, drafts, decision)
+        locked = list(_drafts(user, draft_ids).select_for_update().values_list("pk", flat=True))
+        # Read after the locks, in a new statement: decisions that committed meanwhile count.
+        drafts = tenant_rows(Draft, tenant_id=user.tenant_id).filter(pk__in=locked).order_by("pk")
+        outcomes = _outcomes(user, drafts, decision, seen=seen)
         _record(user, decision, reason, [outcome for outcome in outcomes if outcome.changes])
     return outcomes
 
@@ -115,7 +128,7 @@ def _require_reviewer(user) -> None:
         raise ActionRefused("You may not approve or reject drafts.", forbidden=True)
 
 
-def _drafts(user, draft_ids: Sequence[UUID | str]):
+def _drafts(user, draft_ids: Sequence[UUID | str]) -> QuerySet:
     ids = [parse_uuid(value=value) for value in at_most(draft_ids, noun="drafts")]
     return (
         tenant_rows(Draft, tenant_id=user.tenant_id)
@@ -124,42 +137,67 @@ def _drafts(user, draft_ids: Sequence[UUID | str]):
     )
 
 
-def _outcomes(user, drafts: list[Draft], decision: Decision) -> list[DecisionOutcome]:
-    trails = reviews_by_draft(drafts=drafts)
-    return [_outcome(user, draft, trails[draft.pk], decision) for draft in drafts]
+def _context(user, drafts: list[Draft]) -> _Context:
+    return _Context(
+        user=user,
+        group_ids=frozenset(user.groups.values_list("pk", flat=True)),
+        rules=tenant_rules(tenant_id=user.tenant_id),
+        trails=reviews_by_draft(drafts=drafts),
+    )
 
 
-def _outcome(user, draft: Draft, reviews: list[DraftReview], decision: Decision) -> DecisionOutcome:
-    approvals = sum(review.decision == Decision.APPROVE for review in reviews)
-    required = required_approvals(draft=draft)
-    if skipped_because := _decision_refusal(user=user, draft=draft, reviews=reviews):
-        return DecisionOutcome(draft, skipped_because, approvals=approvals, required=required)
+def _outcomes(user, drafts: QuerySet, decision: Decision, *, seen) -> list[DecisionOutcome]:
+    drafts = list(with_review_state(drafts=drafts))
+    context = _context(user, drafts)
+    return [_outcome(context, draft, decision, seen) for draft in drafts]
+
+
+def _outcome(context: _Context, draft: Draft, decision: Decision, seen) -> DecisionOutcome:
+    state = review_state(draft=draft, rules=context.rules)
+    shown = {"token": draft.content_fingerprint, "round": state.round}
+    refusal, stale = _refusal(context, draft, state, decision, seen=seen)
+    if refusal:
+        return DecisionOutcome(draft, refusal, stale=stale, progress=state.progress, **shown)
     if decision == Decision.REJECT:
         return DecisionOutcome(
-            draft, to_status=DraftStatus.REJECTED, approvals=approvals, required=required
+            draft, to_status=DraftStatus.REJECTED, progress=state.progress, **shown
         )
-    approvals += 1
-    to_status = DraftStatus.APPROVED if approvals >= required else DraftStatus.SUBMITTED
-    return DecisionOutcome(draft, to_status=to_status, approvals=approvals, required=required)
+    progress = state.progress.with_approval(
+        username=context.user.username, group_ids=context.group_ids
+    )
+    to_status = DraftStatus.APPROVED if progress.complete else DraftStatus.SUBMITTED
+    return DecisionOutcome(draft, to_status=to_status, progress=progress, **shown)
+
+
+def _refusal(
+    context: _Context, draft: Draft, state: ReviewState, decision: Decision, *, seen
+) -> tuple[str, bool]:
+    """Why the reviewer may not take `decision` on `draft` now ("" if they may), and whether
+    that is because the draft changed since they saw it."""
+    if draft.status != DraftStatus.SUBMITTED:
+        return _status_refusal(draft, context.trails.get(draft.pk, [])), False
+    if seen is not None and seen.get(str(draft.pk)) != draft.content_fingerprint:
+        return CHANGED_WHILE_REVIEWING, True
+    if draft.created_by.casefold() in reviewer_identities(user=context.user):
+        return "you created this draft", False
+    if context.user.pk in state.approver_ids:
+        return "you already approved this draft", False
+    if decision == Decision.APPROVE:
+        return state.progress.approval_refusal(group_ids=context.group_ids), False
+    return "", False
+
+
+def _status_refusal(draft: Draft, reviews: list[DraftReview]) -> str:
+    status = draft.get_status_display().lower()
+    last = next((review for review in reviews if review.to_status == draft.status), None)
+    if last is None:
+        return f"it is {status}; only submitted drafts can be decided"
+    return f"already {status} by {last.reviewer.username} at {format_moment(last.created_at)}"
 
 
 def _record(user, decision: Decision, reason: str, decided: list[DecisionOutcome]) -> None:
     """The trail rows, the status changes and Django's admin log entries, for decided drafts."""
-    DraftReview.objects.bulk_create(
-        DraftReview(
-            tenant_id=outcome.draft.tenant_id,
-            draft=outcome.draft,
-            reviewer=user,
-            decision=decision,
-            reason=reason,
-            from_status=outcome.draft.status,
-            to_status=outcome.to_status,
-            # The time of the decision, not of the transaction's start (NOW()): after the
-            # row lock, so that the trail's order is the order decisions were made in.
-            created_at=Now(),
-        )
-        for outcome in decided
-    )
+    DraftReview.objects.bulk_create(_trail_row(user, decision, reason, o) for o in decided)
     moved = defaultdict(list)
     logged = defaultdict(list)
     for outcome in decided:
@@ -172,3 +210,33 @@ def _record(user, decision: Decision, reason: str, decided: list[DecisionOutcome
         LogEntry.objects.log_actions(
             user_id=user.pk, queryset=drafts, action_flag=CHANGE, change_message=message
         )
+
+
+def _trail_row(user, decision: Decision, reason: str, outcome: DecisionOutcome) -> DraftReview:
+    """The decision with its snapshot of the draft, copied by the database: the content is the
+    locked row's, exactly as fingerprinted (no round trip through Python's JSON)."""
+    draft = outcome.draft
+    content = Draft.objects.filter(pk=draft.pk)
+    terms = (
+        payment_terms(payload=draft.payload) if draft.draft_type == DraftType.VPM_PAYMENT else None
+    )
+    return DraftReview(
+        tenant_id=draft.tenant_id,
+        draft_id=draft.pk,
+        reviewer=user,
+        decision=decision,
+        reason=reason,
+        from_status=draft.status,
+        to_status=outcome.to_status,
+        # The time of the decision, not of the transaction's start (NOW()): after the
+        # row lock, so that the trail's order is the order decisions were made in.
+        created_at=Now(),
+        round=outcome.round,
+        draft_type=draft.draft_type,
+        risk_level=draft.risk_level,
+        amount=terms.amount if terms else None,
+        currency=terms.currency if terms else None,
+        payload=Subquery(content.values("payload")),
+        source_context=Subquery(content.values("source_context")),
+        fingerprint=outcome.token,
+    )

@@ -1,14 +1,18 @@
-"""Template helpers of the portal's admin pages: escaped JSON, durations, the dashboard."""
+"""Template helpers of the portal's admin pages: escaped JSON, badges, moments, the dashboard."""
 
 from django import template
 
 from storage.admin import dashboard as dashboard_module
 from storage.admin import display
+from storage.moments import format_moment
 
 register = template.Library()
 register.filter("pretty_json", display.pretty_json)
 register.filter("duration", display.duration)
 register.filter("run_url", display.run_url)
+register.filter("moment", format_moment)
+register.filter("status_badge", display.status_badge)
+register.filter("decision_badge", display.decision_badge)
 
 
 @register.inclusion_tag("admin/storage/dashboard.html", takes_context=True)

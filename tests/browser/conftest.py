@@ -100,11 +100,56 @@ def login(page):
 
 
 @pytest.fixture
+def open_as(browser, live_server):
+    """A signed-in page per user, each in its own browser context (its own session), in the
+    narrowest window the portal's lists must fit (1366 pixels wide)."""
+    contexts = []
+
+    def open_page(username: str):
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1366, "height": 768}
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto("/admin/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", "pw")
+        page.click("input[type=submit]")
+        page.wait_for_selector("#user-tools")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def save_screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """The page as it looks now, in test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=path, full_page=full_page)
+    return path
+
+
+@pytest.fixture
 def screenshot(page):
     def save(name: str) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=path, full_page=True)
-        return path
+        return save_screenshot(page, name)
 
     return save
+
+
+def messages(page) -> list[str]:
+    """The messages the page shows (not the banner of a user without a tenant)."""
+    shown = "ul.messagelist li:not(#no-tenant-banner)"
+    page.wait_for_selector(shown)
+    return page.locator(shown).all_inner_texts()
+
+
+def decide_on_draft_page(page, draft, button: str, reason: str = "") -> None:
+    """Open the draft, press Approve… or Reject…, give the words and confirm."""
+    page.goto(f"/admin/storage/draft/{draft.pk}/change/")
+    page.click(f"#decision-buttons button:has-text('{button}')")
+    page.fill("textarea[name=reason]", reason)
+    page.click(f"input[type=submit][value='Yes, {button.lower()}']")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from storage.actions import ActionRefused
 from storage.audit.selectors import archivable_events, audit_event_tenants
 from storage.audit.services import archive_audit_events_batch
+from storage.moments import format_moment
 from storage.rows import estimated_count
 
 
@@ -62,7 +63,7 @@ class Command(BaseCommand):
 
     def handle(self, *, older_than, batch_size, pause, dry_run, **options):
         cutoff = timezone.now() - timedelta(days=older_than)
-        self.say(f"Audit events created before {cutoff:%Y-%m-%d %H:%M:%S %Z}:")
+        self.say(f"Audit events created before {format_moment(cutoff)}:")
         moved = 0
         for tenant_id in audit_event_tenants():
             events = archivable_events(tenant_id=tenant_id, older_than=cutoff)

@@ -1,4 +1,4 @@
-"""Tenant admins is new: they manage the users of their own tenant.
+"""Tenant admins is new: they manage the users and the approval rules of their own tenant.
 
 A frozen copy of storage/roles.py's GROUP_PERMISSIONS as of this migration (a
 test keeps the newest group migration equal to it)."""
@@ -10,10 +10,24 @@ from storage.roles import ensure_groups
 
 VIEW_EVIDENCE = ["view_draft", "view_execution", "view_settlementintent", "view_draftreview"]
 GROUPS = {
-    "Reviewers": [*VIEW_EVIDENCE, "review_draft"],
-    "Auditors": [*VIEW_EVIDENCE, "view_auditevent", "view_archivedauditevent", "export_rows"],
+    "Reviewers": [*VIEW_EVIDENCE, "review_draft", "view_approvalrule"],
+    "Auditors": [
+        *VIEW_EVIDENCE,
+        "view_auditevent",
+        "view_archivedauditevent",
+        "export_rows",
+        "view_approvalrule",
+        "view_approvalrulechange",
+    ],
     "Settlement operators": ["view_settlementintent", "settle_intent"],
-    "Tenant admins": ["view_user", "add_user", "change_user"],
+    "Tenant admins": [
+        "view_user",
+        "add_user",
+        "change_user",
+        "view_approvalrule",
+        "view_approvalrulechange",
+        "edit_approval_rules",
+    ],
 }
 
 
@@ -26,7 +40,7 @@ def create_groups(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("storage", "0011_operations_groups")]
+    dependencies = [("storage", "0015_approval_rule_viewers")]
 
     # The group stays on the way back: people may be in it.
     operations = [migrations.RunPython(create_groups, migrations.RunPython.noop)]

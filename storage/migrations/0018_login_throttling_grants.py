@@ -17,7 +17,7 @@ SEQUENCES = ", ".join(f"{table}_id_seq" for table in TABLES)
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("storage", "0013_people_and_log_security"),
+        ("storage", "0017_people_and_log_security"),
         ("axes", "0010_accessattemptexpiration"),
     ]
 

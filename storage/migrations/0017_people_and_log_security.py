@@ -195,7 +195,7 @@ def table_operations(table: str, policies: dict) -> list:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("storage", "0012_tenant_admins_group")]
+    dependencies = [("storage", "0016_tenant_admins_group")]
 
     operations = [
         migrations.AddField(

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: the demo data behind `make run` (storage.demo)."""
+"""`manage.py seed_demo`: the demo data behind `make run` (the `demo` app)."""
 
 import os
 from dataclasses import asdict
@@ -6,7 +6,8 @@ from dataclasses import asdict
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from storage.demo import USERNAMES, load_demo_data
+from demo.accounts import USERS
+from demo.loader import load_demo_data
 
 
 class Command(BaseCommand):
@@ -34,5 +35,5 @@ class Command(BaseCommand):
         summary = load_demo_data(password=password)
         created = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in asdict(summary).items())
         self.stdout.write(f"Demo data loaded; created {created}.")
-        self.stdout.write(f"Users: {', '.join(USERNAMES)}")
+        self.stdout.write(f"Users: {', '.join(user.username for user in USERS)}")
         self.stdout.write(f"Password: {password}")

@@ -1,0 +1,24 @@
+"""Moments as people read them, in one format everywhere (lynxportal/formats), and waits."""
+
+from datetime import datetime, timedelta
+
+from django.utils import formats, timezone
+
+
+def format_moment(value: datetime | None) -> str:
+    """e.g. 2026-11-25 09:50:12 UTC, in the portal's time zone; "–" for none."""
+    if value is None:
+        return "–"
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def format_wait(delta: timedelta) -> str:
+    """How long something has waited, roughly: 45 min, 5 h 10 min, 3 d 4 h."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
