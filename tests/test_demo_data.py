@@ -76,7 +76,7 @@ def snapshot() -> dict[str, tuple[int, str]]:
 
 def test_second_load_changes_nothing(loads):
     assert loads.after_second == loads.before_second
-    assert "created 2 tenants, 11 users" in loads.first_output
+    assert "created 2 tenants, 13 users" in loads.first_output
     assert "2 approval rules" in loads.first_output
     assert "created 0 tenants, 0 users, 0 drafts, 0 executions" in loads.second_output
     assert all(name in loads.first_output for name in USERNAMES)

@@ -8,14 +8,15 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 
-from storage.models import DraftReview, Tenant, User
+from storage.models import Draft, DraftReview, Tenant, User
 from storage.tenancy import tenant_context
-from tests.conftest import make_draft, make_review
+from tests.conftest import fingerprint_of, make_draft, make_review
 from tests.db_errors import sqlstate_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 INSUFFICIENT_PRIVILEGE = "42501"
+SNAPSHOT = ["tenant_id", "draft_type", "payload", "risk_level", "source_context"]
 CHECK_VIOLATION = "23514"
 
 
@@ -179,22 +180,27 @@ def test_a_decision_names_a_draft_and_a_reviewer_of_its_own_tenant(reviewers):
     reviewer, outsider = reviewers["acme-reviewer"], reviewers["globex-reviewer"]
     acme_draft, globex_draft = make_draft("acme"), make_draft("globex")
 
-    def decide(draft_id, reviewer_id):
+    fingerprint = fingerprint_of(acme_draft)
+
+    def decide(draft, reviewer):
+        snapshot = {field: getattr(acme_draft, field) for field in SNAPSHOT}
         return lambda: DraftReview.objects.create(
-            tenant_id="acme",
-            draft_id=draft_id,
-            reviewer_id=reviewer_id,
+            **snapshot,
+            draft_id=draft.pk,
+            reviewer=reviewer,
             decision="approve",
             from_status="submitted",
             to_status="approved",
+            fingerprint=fingerprint,
         )
 
+    missing = Draft(draft_id=uuid.uuid4())
     with tenant_context("acme"):
         codes = {
-            "another tenant's draft": sqlstate_of(decide(globex_draft.pk, reviewer.pk)),
-            "a draft that does not exist": sqlstate_of(decide(uuid.uuid4(), reviewer.pk)),
-            "another tenant's reviewer": sqlstate_of(decide(acme_draft.pk, outsider.pk)),
-            "its own draft and reviewer": sqlstate_of(decide(acme_draft.pk, reviewer.pk)),
+            "another tenant's draft": sqlstate_of(decide(globex_draft, reviewer)),
+            "a draft that does not exist": sqlstate_of(decide(missing, reviewer)),
+            "another tenant's reviewer": sqlstate_of(decide(acme_draft, outsider)),
+            "its own draft and reviewer": sqlstate_of(decide(acme_draft, reviewer)),
         }
     # The same answer for a draft elsewhere and for none: no oracle of other tenants' ids.
     assert codes == {
