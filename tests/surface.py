@@ -11,9 +11,13 @@ import re
 from dataclasses import dataclass
 
 from django.contrib import admin
+from django.contrib.auth import HASH_SESSION_KEY
 from django.db.models import Model
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern
+
+from storage.models import User
 
 ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 REGEX_PARAMETER = re.compile(r"\(\?P<(\w+)>[^)]*\)")
@@ -92,3 +96,40 @@ def report(name: str, figures: dict) -> None:
     if path := os.environ.get("LYNX_RELIABILITY_REPORT"):
         with open(path, "a") as lines:
             lines.write(json.dumps({name: figures}) + "\n")
+
+
+class Visitor:
+    """A person's browser, signed in again (as they were) whenever a request changed that.
+
+    Generated requests sign people out (logout), change their groups or flags (which ends
+    their sessions) or deactivate them: each request is sent as the person was at the
+    start, so that every request tests what it aims at, not a sign-in page.
+    """
+
+    def __init__(self, user: User | None) -> None:
+        self.user, self.client = user, Client(raise_request_exception=False)
+        self.asked = ""  # this request: a page may echo what was asked (a search box)
+        self.ever_asked = ""  # a message about an earlier request may echo it later on
+        if user is not None:
+            self.flags = {f: getattr(user, f) for f in ("is_superuser", "is_staff", "is_active")}
+            self.groups = list(user.groups.all())
+
+    def send(self, method: str, url: str, data: dict):
+        self.asked = f"{url} {data}"
+        self.ever_asked += self.asked
+        if self.user is not None:
+            self._as_at_start()
+        return getattr(self.client, method)(url, data)
+
+    def _as_at_start(self) -> None:
+        person = User.objects.filter(pk=self.user.pk)
+        if not person.exists():  # deleted: from now on, an anonymous visitor
+            self.user = None
+            return
+        if person.filter(**self.flags).count() == 0:
+            person.update(**self.flags)
+        if set(self.user.groups.all()) != set(self.groups):
+            self.user.groups.set(self.groups)
+        self.user.refresh_from_db()
+        if self.client.session.get(HASH_SESSION_KEY) != self.user.get_session_auth_hash():
+            self.client.force_login(self.user)

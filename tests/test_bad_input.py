@@ -128,3 +128,15 @@ def test_an_empty_to_field_on_an_object_page_is_the_primary_key(client, viewers)
     client.force_login(viewers["acme"])
     response = client.get(f"/admin/storage/draft/{draft.pk}/change/", {"_to_field": ""})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/admin/storage/user/", "/admin/auth/group/"])
+def test_a_malformed_id_in_any_lists_action_is_a_message(client, make_user, url):
+    client.force_login(make_user("root", is_superuser=True))
+    response = client.post(
+        url,
+        {"action": "delete_selected", "_selected_action": ["B¤k", "9" * 30], "index": "0"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "nothing was done" in " ".join(messages_of(response))

@@ -14,14 +14,13 @@ from collections import Counter
 
 import pytest
 from django.contrib import admin
-from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage.models import AuditEvent, SettlementIntent, User
 from storage.roles import GROUP_PERMISSIONS
 from tests.conftest import make_draft, make_execution, make_review
-from tests.surface import action_names, endpoints, list_parameters, report
+from tests.surface import Visitor, action_names, endpoints, list_parameters, report
 
 pytestmark = pytest.mark.django_db
 
@@ -79,10 +78,8 @@ def surface(rows, reviewers, tenants, make_user):
         "superuser": make_user("root", is_superuser=True),
         "no-tenant": make_user("nobody", perms=("view_draft", "view_user")),
     }
-    clients = {"anonymous": Client(raise_request_exception=False)}
-    for name, user in people.items():
-        clients[name] = Client(raise_request_exception=False)
-        clients[name].force_login(user)
+    clients = {name: Visitor(user) for name, user in people.items()}
+    clients["anonymous"] = Visitor(None)
     ids = {}
     for model in admin.site._registry:
         ids[model] = [str(pk) for pk in model._default_manager.values_list("pk", flat=True)[:20]]
@@ -91,7 +88,7 @@ def surface(rows, reviewers, tenants, make_user):
     for model_admin in admin.site._registry.values():
         taken = set()
         for who in ("everything", "superuser"):
-            taken |= set(list_parameters(clients[who], model_admin))
+            taken |= set(list_parameters(clients[who].client, model_admin))
         listed[model_admin] = (sorted(taken), action_names(model_admin))
     return {"clients": clients, "ids": ids, "lists": listed, "endpoints": endpoints()}
 
@@ -173,11 +170,11 @@ def test_no_generated_request_answers_500(surface, quiet_logs):
             query = {**query, "created_at__gte": "2024-01-01T00:00:00+16:00", "id__regex": "("}
         elif sent % 20 == 4:  # nobody signed in: the sign-in page, whatever was asked
             who = "anonymous"
-        client = surface["clients"][who]
+        visitor = surface["clients"][who]
         if method == "get":
-            response = client.get(url, query)
+            response = visitor.send("get", url, query)
         else:
-            response = client.post(f"{url}?{_encode(query)}" if query else url, body)
+            response = visitor.send("post", f"{url}?{_encode(query)}" if query else url, body)
         statuses[f"{response.status_code // 100}xx"] += 1
         if response.status_code >= 500:
             errors.append((who, method, url, query, body))

@@ -17,7 +17,6 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.test import Client
 
 from storage.models import (
     ArchivedAuditEvent,
@@ -32,7 +31,7 @@ from storage.models import (
 from storage.roles import GROUP_PERMISSIONS, REVIEWERS, TENANT_ADMINS
 from storage.tenancy import tenant_context
 from tests.conftest import make_draft, make_execution, make_review
-from tests.surface import action_names, endpoints, report
+from tests.surface import Visitor, action_names, endpoints, report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -140,23 +139,6 @@ def acme_people(tenants, make_user, rows):
     people["superuser without tenant"] = make_user("root", is_superuser=True)
     people["anonymous"] = None
     return people
-
-
-class Visitor:
-    """A person's browser: signed in again after a request that signed them out (logout)."""
-
-    def __init__(self, user: User | None) -> None:
-        self.user, self.client = user, Client(raise_request_exception=False)
-        self.asked = ""  # this request: a page may echo what was asked (a search box)
-        self.ever_asked = ""  # a message about an earlier request may echo it later on
-
-    def send(self, method: str, url: str, data: dict):
-        self.asked = f"{url} {data}"
-        self.ever_asked += self.asked
-        if self.user is not None and "_auth_user_id" not in self.client.session:
-            self.user.refresh_from_db()
-            self.client.force_login(self.user)
-        return getattr(self.client, method)(url, data)
 
 
 def requests_for(endpoint, globex) -> list[tuple[str, str, dict]]:

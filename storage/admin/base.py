@@ -1,7 +1,6 @@
 """Shared admin behaviour for the spec's tenant tables."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
@@ -10,7 +9,7 @@ from django.http import Http404
 from storage.admin.export import CsvExportMixin
 from storage.admin.hardening import HardenedAdmin
 from storage.admin.paginator import EstimatedCountPaginator
-from storage.rows import parse_key, parse_uuid, tenant_rows
+from storage.rows import parse_uuid, tenant_rows
 
 
 class ReadOnly:
@@ -55,19 +54,6 @@ class TenantRowsAdmin(ReadOnly, HardenedAdmin, CsvExportMixin, admin.ModelAdmin)
             if any(name and name not in allowed for name in request.POST.getlist("action")):
                 raise PermissionDenied("You may not take this action.")
         return super().changelist_view(request, extra_context)
-
-    def response_action(self, request, queryset):
-        """Selected ids that cannot be this table's keys are refused with a message, not a 500."""
-        for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
-            if parse_key(model=self.model, value=value) is None:
-                self.message_user(
-                    request,
-                    f"The selection holds something that is not a {self.opts.verbose_name} id; "
-                    "nothing was done.",
-                    messages.ERROR,
-                )
-                return None
-        return super().response_action(request, queryset)
 
     def get_search_results(self, request, queryset, search_term):
         """Exact matches on `=` search fields only, so that the indexes serve.
