@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib import admin
 from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.auth.models import Group
 from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -112,7 +113,7 @@ class Visitor:
         self.ever_asked = ""  # a message about an earlier request may echo it later on
         if user is not None:
             self.flags = {f: getattr(user, f) for f in ("is_superuser", "is_staff", "is_active")}
-            self.groups = list(user.groups.all())
+            self.group_ids = list(user.groups.values_list("pk", flat=True))
 
     def send(self, method: str, url: str, data: dict):
         self.asked = f"{url} {data}"
@@ -128,8 +129,9 @@ class Visitor:
             return
         if person.filter(**self.flags).count() == 0:
             person.update(**self.flags)
-        if set(self.user.groups.all()) != set(self.groups):
-            self.user.groups.set(self.groups)
+        groups = Group.objects.filter(pk__in=self.group_ids)  # a deleted one stays deleted
+        if set(self.user.groups.values_list("pk", flat=True)) != {g.pk for g in groups}:
+            self.user.groups.set(groups)
         self.user.refresh_from_db()
         if self.client.session.get(HASH_SESSION_KEY) != self.user.get_session_auth_hash():
             self.client.force_login(self.user)
