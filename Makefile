@@ -10,7 +10,7 @@ WITH_DB = DB_ENV=$$($(PY) scripts/devdb.py env) || exit 1; eval "$$DB_ENV"
 # `make run` is for trying the portal on this machine: debug on, no HTTPS.
 DEV_ENV = export DEBUG=$${DEBUG:-true}
 
-.PHONY: run bootstrap test lint db-stop db-reset bench-adoption
+.PHONY: run bootstrap test lint db-stop db-reset bench-adoption reliability
 
 run: bootstrap
 	@$(WITH_DB); $(DEV_ENV); \
@@ -23,6 +23,16 @@ bootstrap: $(INSTALLED)
 
 test: $(INSTALLED) lint
 	@$(WITH_DB); $(PY) -m pytest
+
+# The reliability campaign (figures into bench/reliability.md); `make test` runs its fast part.
+# Its live part (bench/reliability.py) restarts a PostgreSQL of its own, in .pgdata-reliability.
+RELIABILITY_REPORT := .reliability.jsonl
+reliability: $(INSTALLED)
+	@rm -f $(RELIABILITY_REPORT); $(WITH_DB); \
+	LYNX_RELIABILITY_REPORT=$(CURDIR)/$(RELIABILITY_REPORT) LYNX_FUZZ_REQUESTS=50000 \
+	LYNX_RACES=1000 $(PY) -m pytest -q -p no:logging tests/test_fuzz.py \
+	tests/test_isolation_sweep.py tests/test_concurrency_campaign.py && \
+	$(PY) bench/reliability.py --report $(RELIABILITY_REPORT)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from storage.choices import DraftType, RuleChange
 from storage.models import ApprovalRule, ApprovalRuleChange, Tenant, User
 from storage.review.rule_editing import snapshot
-from storage.roles import AUDITORS, REVIEWERS, SETTLEMENT_OPERATORS, ensure_groups
+from storage.roles import AUDITORS, REVIEWERS, SETTLEMENT_OPERATORS, TENANT_ADMINS, ensure_groups
 
 TENANTS = {"acme": "Acme Corp", "globex": "Globex"}
 ADMIN = "admin"
@@ -30,6 +30,7 @@ TENANT_ROLES = {
     "senior": (REVIEWERS, SENIOR_REVIEWERS),
     "auditor": (AUDITORS,),
     "operator": (SETTLEMENT_OPERATORS,),
+    "admin": (TENANT_ADMINS,),
 }
 # Every demo tenant's approval rule, on top of the default (high risk: two approvals).
 LARGE_PAYMENTS = {

@@ -12,11 +12,15 @@ from django.http import HttpResponseBadRequest
 
 from storage.tenancy import tenant_context
 
+# The one refusal that must keep its writes: a sign-in paused by django-axes (429) keeps the
+# record of the attempt that caused the pause, or the pause would never come.
+THROTTLED = 429
+
 
 def _commit_only_success(response) -> None:
     """A refused or failed request commits nothing: Django has already turned a view's
     exception into an error response when the middleware sees it."""
-    if response.status_code >= 400:
+    if response.status_code >= 400 and response.status_code != THROTTLED:
         transaction.set_rollback(True)
 
 
@@ -27,9 +31,9 @@ class RequestTransactionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if _has_nul(request):
-            # PostgreSQL text cannot hold NUL: refuse here rather than fail in a query.
-            return HttpResponseBadRequest("The address contains a NUL character.")
+        # PostgreSQL text cannot hold NUL: refuse here rather than fail in a query.
+        if where := _has_nul(request):
+            return HttpResponseBadRequest(f"The {where} contains a NUL character.")
         with tenant_context(None):
             response = self.get_response(request)
             _commit_only_success(response)
@@ -55,6 +59,16 @@ class TenantMiddleware:
         return response
 
 
-def _has_nul(request) -> bool:
-    values = [request.path, *request.GET.keys(), *(v for _, vs in request.GET.lists() for v in vs)]
+def _has_nul(request) -> str:
+    """Where a NUL is ("address" or "request"), or "" if none: in the path, query or form."""
+    if _nul_in(request.path, request.GET):
+        return "address"
+    # A posted form too (ids, actions, notes): one guard for every view, not one per field.
+    if request.method == "POST" and _nul_in("", request.POST):
+        return "request"
+    return ""
+
+
+def _nul_in(path: str, data) -> bool:
+    values = [path, *data.keys(), *(v for _, vs in data.lists() for v in vs)]
     return any("\x00" in value for value in values)

@@ -1,5 +1,6 @@
 """Settings for Lynx Portal, all read from the environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -167,7 +168,8 @@ LOGIN_URL = "admin:login"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Only behind a TLS-terminating proxy that sets the header itself; otherwise a
 # client could claim HTTPS.
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -192,3 +194,61 @@ SILENCED_SYSTEM_CHECKS = ["models.E034"]
 LYNX_HIGH_RISK_APPROVALS = env.int("LYNX_HIGH_RISK_APPROVALS", default=2)
 if LYNX_HIGH_RISK_APPROVALS < 1:
     raise ImproperlyConfigured("LYNX_HIGH_RISK_APPROVALS must be 1 or more.")
+
+# --- Sign-in throttling and security headers -------------------------------------------
+# django-axes counts failed sign-ins per account and per address: after
+# LYNX_LOGIN_FAILURE_LIMIT of either, sign-in is refused (429, with a message) until
+# LYNX_LOGIN_COOLOFF_MINUTES have passed since the last attempt. Attempts, lockouts
+# included, are recorded in its tables (`manage.py axes_list_attempts`, `axes_reset`).
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Outside TenantMiddleware: the lockout page is a 429, and a 4xx rolls the request's
+# transaction back, so inside it the record of a refused attempt would be lost.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("lynxportal.middleware.TenantMiddleware"), "axes.middleware.AxesMiddleware"
+)
+AXES_FAILURE_LIMIT = env.int("LYNX_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LYNX_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "lynxportal.security.client_ip"
+AXES_ENABLE_ADMIN = False  # operators use its management commands
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, lockouts marked
+# Lockouts are logged as warnings; axes' per-attempt notes would drown the log.
+LOGGING.setdefault("loggers", {})["axes"] = {"level": "WARNING"}
+
+# Every page loads scripts and styles from the portal's own files only.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "lynxportal.security.SecurityHeadersMiddleware",
+)
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 from storage.choices import (
     DraftStatus,
@@ -21,6 +22,7 @@ from storage.choices import (
 from storage.fields import TextPrimaryKey, db_default
 
 NOW = "NOW()"
+SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
 EMPTY_JSONB = "'{}'::JSONB"
 
 
@@ -65,7 +67,11 @@ class Tenant(models.Model):
 
 
 class User(AbstractUser):
-    """A portal user, in at most one tenant; without one, no tenant row is visible."""
+    """A portal user, in at most one tenant; without one, no tenant row is visible.
+
+    Once the user has a history (decisions, admin log entries) the tenant can no
+    longer change: the database refuses it (migration 0017).
+    """
 
     tenant = models.ForeignKey(
         Tenant,
@@ -75,6 +81,18 @@ class User(AbstractUser):
         related_name="users",
         db_column="tenant_id",
     )
+    # Bumped by the database whenever the user's tenant, groups, permissions or
+    # flags change; part of the session hash, so that their other sessions end.
+    session_version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django's HMAC of the password, and of the session version once it moved.
+
+        Version 0 gives Django's own hash, so that sessions made before this field
+        existed stay valid.
+        """
+        value = f"{self.password}:{self.session_version}" if self.session_version else self.password
+        return salted_hmac(SESSION_HASH_SALT, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class Draft(models.Model):

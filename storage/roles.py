@@ -12,6 +12,7 @@ from django.apps import apps as global_apps
 REVIEWERS = "Reviewers"
 AUDITORS = "Auditors"
 SETTLEMENT_OPERATORS = "Settlement operators"
+TENANT_ADMINS = "Tenant admins"
 REVIEW_PERMISSION = "storage.review_draft"
 SETTLE_PERMISSION = "storage.settle_intent"
 EXPORT_PERMISSION = "storage.export_rows"
@@ -34,6 +35,16 @@ GROUP_PERMISSIONS = {
     ],
     # Move manual settlement intents along.
     SETTLEMENT_OPERATORS: ["view_settlementintent", "settle_intent"],
+    # Manage the people and the approval rules of their own tenant
+    # (storage/admin/accounts.py and storage/admin/approval_rules.py say how far).
+    TENANT_ADMINS: [
+        "view_user",
+        "add_user",
+        "change_user",
+        "view_approvalrule",
+        "view_approvalrulechange",
+        "edit_approval_rules",
+    ],
 }
 
 

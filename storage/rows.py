@@ -9,8 +9,9 @@ import json
 from collections.abc import Iterator
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import IntegerField, Model, QuerySet
 
 from storage.tenancy import tenant_context
 
@@ -32,6 +33,26 @@ def parse_uuid(*, value) -> UUID | None:
         return UUID(str(value).strip())
     except ValueError:
         return None
+
+
+def parse_key(*, model: type[Model], value):
+    """`value` as a primary key of `model`, or None when it cannot be one.
+
+    The one check of ids that arrive from outside (URLs, forms, filters): a UUID
+    that is no UUID, a number PostgreSQL's bigint cannot hold, or text with a
+    NUL would otherwise fail in the query, not here.
+    """
+    field = model._meta.pk
+    try:
+        key = field.to_python(value)
+    except (ValidationError, ValueError, TypeError):
+        return None
+    if isinstance(field, IntegerField):
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        return key if low <= key <= high else None
+    if isinstance(key, str) and "\x00" in key:
+        return None
+    return key
 
 
 def estimated_count(*, queryset: QuerySet) -> int:

@@ -72,6 +72,7 @@ def make_user(db):
         if groups:
             ensure_groups()  # transaction=True tests flush the groups the migration made
             user.groups.add(*Group.objects.filter(name__in=groups))
+        user.refresh_from_db()  # the database moved its session version
         return user
 
     return make
@@ -133,6 +134,13 @@ def reviewers(tenants, groups, make_user) -> dict[str, User]:
         "acme-auditor": make_user("acme-auditor", tenant=acme, groups=(AUDITORS,)),
         "globex-reviewer": make_user("globex-reviewer", tenant=globex, groups=(REVIEWERS,)),
     }
+
+
+@pytest.fixture
+def as_reviewer(client, reviewers):
+    """The test client, signed in as acme's first reviewer."""
+    client.force_login(reviewers["acme-reviewer"])
+    return client
 
 
 def fingerprint_of(draft: Draft) -> str:

@@ -62,7 +62,7 @@ def test_execution_detail_escapes_payloads_and_links_to_its_run(client, viewers,
     assert "&quot;undo&quot;: &quot;refund &lt;b&gt;all&lt;/b&gt;&quot;" in response.text
     error = '<div class="readonly">&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;</div>'
     assert error in response.text
-    assert 'href="/admin/storage/auditevent/run/run-1/"' in response.text
+    assert 'href="/admin/storage/auditevent/run/?run_id=run-1"' in response.text
     assert f'href="/admin/storage/draft/{acme_run["draft"].pk}/change/"' in response.text
 
 
@@ -70,7 +70,7 @@ def test_run_timeline_orders_live_and_archived_events_and_links_executions(
     client, viewers, acme_run
 ):
     client.force_login(viewers["acme"])
-    response = client.get("/admin/storage/auditevent/run/run-1/")
+    response = client.get("/admin/storage/auditevent/run/?run_id=run-1")
     assert response.status_code == 200
     timeline = response.context["timeline"]
     assert [s.event.event_type for s in timeline.steps] == [
@@ -108,7 +108,7 @@ def test_a_run_shows_the_executions_of_the_drafts_it_names_and_its_errors_as_tex
         error_message=SCRIPT,
     )
     client.force_login(viewers["acme"])
-    response = client.get("/admin/storage/auditevent/run/run-2/")
+    response = client.get("/admin/storage/auditevent/run/", {"run_id": "run-2"})
     assert [e.pk for e in response.context["timeline"].executions] == [execution.pk]
     assert SCRIPT not in response.text
     assert '<pre class="error">&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;</pre>' in (
@@ -119,7 +119,7 @@ def test_a_run_shows_the_executions_of_the_drafts_it_names_and_its_errors_as_tex
 def test_a_long_run_shows_its_first_events_and_says_so(client, viewers, acme_run, monkeypatch):
     monkeypatch.setattr(audit_selectors, "TIMELINE_MOST", 2)
     client.force_login(viewers["acme"])
-    response = client.get("/admin/storage/auditevent/run/run-1/")
+    response = client.get("/admin/storage/auditevent/run/?run_id=run-1")
     assert [s.event.event_type for s in response.context["timeline"].steps] == [
         "run_start",
         "tool_call",
@@ -134,12 +134,12 @@ def test_event_details_escape_their_data_and_link_to_the_run(client, viewers, ac
     response = client.get(f"/admin/storage/{model._meta.model_name}/{event.pk}/change/")
     assert response.status_code == 200
     assert SCRIPT not in response.text
-    assert 'href="/admin/storage/auditevent/run/run-1/"' in response.text
+    assert 'href="/admin/storage/auditevent/run/?run_id=run-1"' in response.text
 
 
 def test_another_tenants_run_and_rows_are_404(client, viewers, acme_run):
     client.force_login(viewers["globex"])
-    assert client.get("/admin/storage/auditevent/run/run-1/").status_code == 404
+    assert client.get("/admin/storage/auditevent/run/?run_id=run-1").status_code == 404
     assert (
         client.get(f"/admin/storage/execution/{acme_run['failed'].pk}/change/").status_code == 404
     )
@@ -192,7 +192,7 @@ def test_bad_input_gives_a_message_or_an_empty_list_never_a_500(client, viewers,
         "/admin/storage/execution/not-a-uuid/change/",
         "/admin/storage/auditevent/12345/change/",
         "/admin/storage/archivedauditevent/x/change/",
-        "/admin/storage/auditevent/run/no-such-run/",
+        "/admin/storage/auditevent/run/?run_id=no-such-run",
     ],
 )
 def test_malformed_or_unknown_ids_in_urls_are_404(client, viewers, url):

@@ -38,7 +38,7 @@ def test_bootstrap_builds_and_seeds_a_fresh_database_and_a_second_run_changes_no
         with connect(dbname) as conn:
             counts = conn.execute(COUNTS).fetchone()
         tenants, users, drafts, executions, intents, events = counts
-        assert (tenants, users) == (2, 11)
+        assert (tenants, users) == (2, 13)
         assert min(drafts, executions, intents, events) >= 100
 
         second = bootstrap(dbname)

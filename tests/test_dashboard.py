@@ -93,7 +93,7 @@ def test_the_dashboard_numbers(client, auditor, activity):
     assert 'class="app-storage module' in response.text  # the app list stays
     refusals = response.context["dashboard"]["refusals"]
     assert [e.run_id for e in refusals] == ["refused-1", "refused-2"]
-    assert 'href="/admin/storage/auditevent/run/refused-1/"' in response.text
+    assert 'href="/admin/storage/auditevent/run/?run_id=refused-1"' in response.text
     assert "<b>not allowed</b>" not in response.text
 
 

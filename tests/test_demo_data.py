@@ -76,7 +76,7 @@ def snapshot() -> dict[str, tuple[int, str]]:
 
 def test_second_load_changes_nothing(loads):
     assert loads.after_second == loads.before_second
-    assert "created 2 tenants, 11 users" in loads.first_output
+    assert "created 2 tenants, 13 users" in loads.first_output
     assert "2 approval rules" in loads.first_output
     assert "created 0 tenants, 0 users, 0 drafts, 0 executions" in loads.second_output
     assert all(name in loads.first_output for name in USERNAMES)
@@ -101,6 +101,7 @@ def test_tenants_and_users(loads):
         **{f"{t}-senior": ["Reviewers", "Senior reviewers"] for t in TENANTS},
         **{f"{t}-auditor": ["Auditors"] for t in TENANTS},
         **{f"{t}-operator": ["Settlement operators"] for t in TENANTS},
+        **{f"{t}-admin": ["Tenant admins"] for t in TENANTS},
         "admin": [],
     }
 

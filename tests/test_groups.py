@@ -31,7 +31,7 @@ def test_ensure_groups_is_idempotent_and_gives_exactly_the_definition():
 
 def test_the_newest_group_migration_makes_the_groups_as_defined():
     Group.objects.filter(name__in=GROUP_PERMISSIONS).delete()
-    migration = importlib.import_module("storage.migrations.0015_approval_rule_viewers")
-    state = MigrationLoader(connection).project_state(("storage", "0015_approval_rule_viewers"))
+    migration = importlib.import_module("storage.migrations.0017_tenant_admins_group")
+    state = MigrationLoader(connection).project_state(("storage", "0017_tenant_admins_group"))
     migration.create_groups(state.apps, schema_editor=None)
     assert held() == {name: set(codenames) for name, codenames in GROUP_PERMISSIONS.items()}

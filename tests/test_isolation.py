@@ -223,7 +223,7 @@ def test_a_refused_request_commits_nothing(client, rows, viewers):
     [
         "/admin/storage/execution/?tool_id=a%00b",
         "/admin/storage/settlementintent/pay%00/change/",
-        "/admin/storage/auditevent/run/r%00/",
+        "/admin/storage/auditevent/run/?run_id=r%00",
         "/admin/storage/draft/?q=%00",
     ],
 )

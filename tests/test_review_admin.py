@@ -28,12 +28,6 @@ def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
 
-@pytest.fixture
-def as_reviewer(client, reviewers):
-    client.force_login(reviewers["acme-reviewer"])
-    return client
-
-
 def aged(draft: Draft, days: int) -> Draft:
     Draft.objects.filter(pk=draft.pk).update(created_at=timezone.now() - timedelta(days=days))
     return Draft.objects.get(pk=draft.pk)

@@ -18,6 +18,7 @@ from django.urls import path, reverse
 
 from storage.actions import ActionRefused
 from storage.admin.display import json_display, payment_summary
+from storage.admin.hardening import HardenedAdmin
 from storage.models import ApprovalRule, ApprovalRuleChange, Tenant
 from storage.review import rule_editing
 from storage.roles import EDIT_RULES_PERMISSION
@@ -113,7 +114,7 @@ class ApprovalRuleForm(forms.ModelForm):
 
 
 @admin.register(ApprovalRule)
-class ApprovalRuleAdmin(InRulesTenant, admin.ModelAdmin):
+class ApprovalRuleAdmin(InRulesTenant, HardenedAdmin, admin.ModelAdmin):
     form = ApprovalRuleForm
     list_display = [
         "name",
@@ -188,7 +189,7 @@ class ApprovalRuleAdmin(InRulesTenant, admin.ModelAdmin):
 
 
 @admin.register(ApprovalRuleChange)
-class ApprovalRuleChangeAdmin(InRulesTenant, admin.ModelAdmin):
+class ApprovalRuleChangeAdmin(InRulesTenant, HardenedAdmin, admin.ModelAdmin):
     """The history of every rule of the tenant: read-only for everyone, superusers included."""
 
     list_display = [

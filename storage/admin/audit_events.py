@@ -45,13 +45,15 @@ class AuditEventAdmin(AuditEventColumnsAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view(self.run_timeline_view)
         return [
-            path("run/<path:run_id>/", view, name="storage_auditevent_run"),
+            # A query parameter, not a path segment: a run id is any text Lynx AI wrote.
+            path("run/", view, name="storage_auditevent_run"),
             *super().get_urls(),
         ]
 
-    def run_timeline_view(self, request, run_id: str):
+    def run_timeline_view(self, request):
         """One run's events, live and archived, in order, with the executions they touched."""
-        if not self.has_view_permission(request):
+        run_id = request.GET.get("run_id", "")
+        if not (run_id and self.has_view_permission(request)):
             raise Http404("No such run.")
         timeline = run_timeline(tenant_id=request.tenant_id, run_id=run_id)
         if timeline is None:

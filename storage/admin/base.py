@@ -1,14 +1,13 @@
 """Shared admin behaviour for the spec's tenant tables."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
 from storage.admin.export import CsvExportMixin
+from storage.admin.hardening import HardenedAdmin
 from storage.admin.paginator import EstimatedCountPaginator
 from storage.rows import parse_uuid, tenant_rows
 
@@ -26,7 +25,7 @@ class ReadOnly:
         return False
 
 
-class TenantRowsAdmin(ReadOnly, CsvExportMixin, admin.ModelAdmin):
+class TenantRowsAdmin(ReadOnly, HardenedAdmin, CsvExportMixin, admin.ModelAdmin):
     """Read-only for everyone, superusers included, scoped to the request's tenant, and fast
     on tens of millions of rows: estimated counts, no facet counts, exact searches only."""
 
@@ -37,9 +36,6 @@ class TenantRowsAdmin(ReadOnly, CsvExportMixin, admin.ModelAdmin):
     sortable_by = ["created_at"]
     paginator = EstimatedCountPaginator
     list_per_page = 50
-
-    class Media:
-        css = {"all": ["storage/admin.css"]}
 
     def get_queryset(self, request):
         return tenant_rows(self.model, tenant_id=request.tenant_id)
@@ -57,30 +53,7 @@ class TenantRowsAdmin(ReadOnly, CsvExportMixin, admin.ModelAdmin):
             allowed = self.get_actions(request)
             if any(name and name not in allowed for name in request.POST.getlist("action")):
                 raise PermissionDenied("You may not take this action.")
-        # Django answers filters it cannot apply by redirecting to the bare list with ?e=1.
-        if ERROR_FLAG in request.GET:
-            messages.warning(
-                request,
-                "Those filters are not valid (an unknown field, or a value of the wrong kind), "
-                "so the list is shown without them.",
-            )
         return super().changelist_view(request, extra_context)
-
-    def response_action(self, request, queryset):
-        """Selected ids that cannot be this table's keys are refused with a message, not a 500."""
-        primary_key = self.opts.pk
-        for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
-            try:
-                primary_key.to_python(value)
-            except ValidationError:
-                self.message_user(
-                    request,
-                    f"The selection holds something that is not a {self.opts.verbose_name} id; "
-                    "nothing was done.",
-                    messages.ERROR,
-                )
-                return None
-        return super().response_action(request, queryset)
 
     def get_search_results(self, request, queryset, search_term):
         """Exact matches on `=` search fields only, so that the indexes serve.

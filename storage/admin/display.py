@@ -6,6 +6,7 @@ wrote: `format_html` escapes every value before it lands in markup.
 
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.urls import reverse
@@ -79,8 +80,12 @@ def run_link(run_id: str) -> SafeString:
     """A link to the run's timeline; the spec allows an empty run id, which has none."""
     if not run_id:
         return format_html('<span class="quiet">{}</span>', "(no run id)")
-    url = reverse("admin:storage_auditevent_run", args=[run_id])
-    return format_html('<a href="{}" class="run-link">{}</a>', url, run_id)
+    return format_html('<a href="{}" class="run-link">{}</a>', run_url(run_id), run_id)
+
+
+def run_url(run_id: str) -> str:
+    """The run's timeline, for any run id (newlines, slashes and all)."""
+    return f"{reverse('admin:storage_auditevent_run')}?{urlencode({'run_id': run_id})}"
 
 
 def badge_column(field: str, *, kind: str, description: str):

@@ -10,7 +10,6 @@ attached to every draft the queue and the page show.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
-from django.contrib.admin.views.main import ChangeList
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -24,6 +23,7 @@ from storage.admin.filters import (
     DateRangeFilter,
     DraftStatusFilter,
 )
+from storage.admin.hardening import KnownFiltersChangeList
 from storage.choices import Decision, DraftStatus, DraftType
 from storage.models import Draft
 from storage.moments import format_wait
@@ -56,7 +56,7 @@ def with_review_states(drafts, *, tenant_id: str) -> list[Draft]:
     return drafts
 
 
-class ReviewQueue(ChangeList):
+class ReviewQueue(KnownFiltersChangeList):
     """The list, with each row's review state, and its sort arrow following the order shown."""
 
     def __init__(self, request, *args, **kwargs):

@@ -5,15 +5,17 @@ whole tenant (seconds on a million rows); these filters take what the person typ
 and a value they cannot read becomes a message, never an error page.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.utils import timezone
 
 from storage.choices import DraftStatus
+from storage.models import User
 from storage.review.selectors import awaiting_review, changed_since_approval, tenant_users
 from storage.roles import REVIEW_PERMISSION
+from storage.rows import parse_key
 
 
 class DraftStatusFilter(admin.SimpleListFilter):
@@ -168,13 +170,17 @@ class DateRangeFilter(InputFilter):
 def parse_bound(text: str, *, end: bool) -> datetime | None:
     """A range bound: a date covers its whole day; a date-time is taken as it is.
 
-    The last day there is bounds nothing (None).
+    The last day there is bounds nothing (None). Raises ValueError or OverflowError
+    for text that is no date, or a moment PostgreSQL cannot hold.
     """
     try:
         day = date.fromisoformat(text)
     except ValueError:
         moment = datetime.fromisoformat(text)
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+        moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts, and a
+        # moment outside years 1-9999 in UTC raises OverflowError here, not in the query.
+        return moment.astimezone(UTC)
     if end:
         if day == date.max:
             return None
@@ -195,8 +201,5 @@ class ReviewerFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return (
-            queryset.filter(reviewer_id=value)
-            if value.isascii() and value.isdigit()
-            else queryset.none()
-        )
+        reviewer_id = parse_key(model=User, value=value) if value.isascii() else None
+        return queryset.filter(reviewer_id=reviewer_id) if reviewer_id else queryset.none()

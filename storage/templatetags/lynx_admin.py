@@ -9,6 +9,7 @@ from storage.moments import format_moment
 register = template.Library()
 register.filter("pretty_json", display.pretty_json)
 register.filter("duration", display.duration)
+register.filter("run_url", display.run_url)
 register.filter("moment", format_moment)
 register.filter("status_badge", display.status_badge)
 register.filter("decision_badge", display.decision_badge)

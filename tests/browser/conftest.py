@@ -5,6 +5,7 @@ executable comes from CHROMIUM_PATH or the PATH. Screenshots land in
 test-artifacts/ for CI to keep.
 """
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -45,13 +46,43 @@ def browser():
         browser.close()
 
 
+# Runs in every page before its own scripts: collects what the page's CSP refused.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}`);
+});
+"""
+
+
 @pytest.fixture
-def page(browser, live_server):
+def browser_problems() -> list[str]:
+    """CSP violations and script errors seen by `page`; any left at the end fails the test."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, browser_problems):
+    """A page whose test fails if any page it visits breaks the Content-Security-Policy or
+    raises a script error: every browser test checks the headers on what it visits."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    page.on("pageerror", lambda error: browser_problems.append(f"script error: {error}"))
+    page.on("console", lambda message: _console(message, browser_problems))
     yield page
+    # The last document's own record (Chromium also logs each violation to the console);
+    # a page that is a download or already gone has none to give.
+    with contextlib.suppress(Exception):
+        browser_problems.extend(page.evaluate("window.__cspViolations || []"))
     context.close()
+    assert not browser_problems, "\n".join(browser_problems)
+
+
+def _console(message, problems: list[str]) -> None:
+    if message.type == "error" and "Content Security Policy" in message.text:
+        problems.append(f"console: {message.text}")
 
 
 @pytest.fixture

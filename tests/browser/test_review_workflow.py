@@ -27,6 +27,7 @@ def test_a_reviewer_approves_two_drafts_from_the_queue(page, login, reviewers):
         page.check(f"input[name=_selected_action][value='{draft.pk}']")
     page.select_option("select[name=action]", "approve_selected")
     page.click("button[name=index]")
+    page.wait_for_selector("#action-outcomes")  # all_inner_texts() does not wait for the page
     rows = page.locator("#action-outcomes tbody tr").all_inner_texts()
     assert [row.split("\t")[0] for row in rows] == [
         str(d.pk)[:8] for d in sorted((first, second), key=lambda d: d.pk)

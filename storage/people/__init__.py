@@ -1,0 +1,1 @@
+"""People: who manages which portal users (superusers everyone, tenant admins their tenant)."""
