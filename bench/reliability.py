@@ -5,8 +5,10 @@
 Run by `make reliability` after the fuzz suite, the isolation sweep and the races (pytest),
 against an embedded PostgreSQL of its own (.pgdata-reliability), which it restarts. It
 
-1. builds a scratch database `lynx_reliability` (migrate, demo data, collectstatic);
-2. serves it with gunicorn on 127.0.0.1 with production settings (DEBUG off);
+1. builds a scratch database `lynx_reliability` with the deployment's two roles
+   (`scripts/devdb.py`'s provisioning): migrate, demo data and collectstatic as the owner;
+2. serves it with gunicorn on 127.0.0.1 with production settings (DEBUG off), logged in
+   as the web login role, as a deployment is;
 3. runs `--users` simulated reviewers and auditors of both tenants for `--seconds`:
    sign in, open the dashboard, lists, drafts, runs, the trail, export, and decide;
    counts errors (5xx, broken connections) and isolation violations (a page showing the
@@ -34,6 +36,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+from devdb import provision  # noqa: E402  (the same roles as `make test`'s servers)
+
 PY = sys.executable
 DATABASE = "lynx_reliability"
 PORT = 8765
@@ -60,10 +65,13 @@ def server_url() -> str:
     return f"postgres://postgres@/postgres?host={socket_dir}"
 
 
-def environment(database_url: str) -> dict:
+def environment(roles: dict[str, str]) -> dict:
+    """A deployment's environment: DATABASE_URL the web login role, DATABASE_OWNER_URL the
+    owner (manage.py logs in as the owner, gunicorn as the web role)."""
     return {
         **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": roles["DATABASE_URL"],
+        "DATABASE_OWNER_URL": roles["DATABASE_OWNER_URL"],
         "DJANGO_SETTINGS_MODULE": "lynxportal.settings",
         "DEBUG": "false",
         "SECRET_KEY": "reliability-campaign-only-" + "x" * 40,
@@ -81,11 +89,15 @@ def manage(env: dict, *args: str, check: bool = True) -> subprocess.CompletedPro
     )
 
 
+def owner_url(env: dict) -> str:
+    return env["DATABASE_OWNER_URL"].replace("postgres://", "postgresql://")
+
+
 def sql(env: dict, statement: str, params=()) -> list:
+    """One statement as the owner, who sees every tenant's rows (RLS spares a table's owner)."""
     import psycopg
 
-    url = env["DATABASE_URL"].replace("postgres://", "postgresql://")
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(owner_url(env), autocommit=True) as conn:
         cursor = conn.execute(statement, params)
         return cursor.fetchall() if cursor.description else []
 
@@ -247,7 +259,7 @@ def restart_mid_request(env: dict) -> dict:
     log_before = sql(env, "SELECT count(*) FROM django_admin_log")[0][0]
     browser = Browser()
     browser.sign_in("acme-operator")
-    holder = psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://"))
+    holder = psycopg.connect(owner_url(env))
     holder.execute("SELECT 1 FROM settlement_intents WHERE payment_id = %s FOR UPDATE", [intent[0]])
     answer = {}
 
@@ -336,7 +348,7 @@ def admin_log_cost(env: dict, rows: int = 2000) -> dict:
     """
     import psycopg
 
-    url = env["DATABASE_URL"].replace("postgres://", "postgresql://")
+    url = owner_url(env)
     insert = (
         "INSERT INTO django_admin_log (action_time, object_id, object_repr, action_flag, "
         "change_message, content_type_id, user_id, tenant_id) SELECT now(), '1', 'bench', 2, '', "
@@ -377,10 +389,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--users", type=int, default=50)
     args = parser.parse_args()
-    admin_url = server_url()
-    env = environment(admin_url.replace("/postgres?", f"/{DATABASE}?"))
-    sql(environment(admin_url), f"DROP DATABASE IF EXISTS {DATABASE}")
-    sql(environment(admin_url), f"CREATE DATABASE {DATABASE}")
+    import psycopg
+
+    superuser_url = server_url()
+    with psycopg.connect(
+        superuser_url.replace("postgres://", "postgresql://"), autocommit=True
+    ) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+    env = environment(provision(superuser_url.replace("/postgres?", f"/{DATABASE}?")))
     manage(env, "migrate", "--no-input")
     manage(env, "seed_demo", "--force")
     manage(env, "collectstatic", "--no-input")
