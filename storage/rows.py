@@ -15,7 +15,7 @@ from django.db.models import IntegerField, Model, QuerySet
 
 from storage.tenancy import tenant_context
 
-EXPORT_CHUNK_ROWS = 2000
+EXPORT_CHUNK_ROWS = 1000
 
 
 def tenant_rows(model: type[Model], *, tenant_id: str) -> QuerySet:
@@ -68,12 +68,28 @@ def estimated_count(*, queryset: QuerySet) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def export_rows(*, queryset: QuerySet, columns: list[str], tenant_id: str) -> Iterator[tuple]:
-    """The queryset's rows as tuples of `columns`, read in chunks through a server-side cursor.
+def copy_csv_lines(*, select: str, params, tenant_id: str) -> Iterator[bytes]:
+    """The rows of `select` as CSV lines ending in CRLF, written by PostgreSQL's `COPY`.
 
-    A streamed response is consumed after the request's transaction has ended,
-    so the rows are read in a tenant context of their own: as the RLS role,
-    whatever the queryset's filters.
+    COPY formats the rows in the database, hundreds of thousands a second, where a
+    Python loop over model values manages tens of thousands; only one chunk of
+    lines is ever held. A streamed response is consumed after the request's
+    transaction has ended, so the rows are read in a tenant context of their own:
+    as the RLS role, whatever the query's filters.
     """
-    with tenant_context(tenant_id):
-        yield from queryset.values_list(*columns).iterator(chunk_size=EXPORT_CHUNK_ROWS)
+    statement = f"COPY ({select}) TO STDOUT WITH (FORMAT csv)"
+    with (
+        tenant_context(tenant_id),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(statement, params) as copy,
+    ):
+        lines = []
+        # libpq hands over one row at a time, ending in the only newline that is
+        # no part of a value: a spreadsheet's CRLF replaces it.
+        for row in copy:
+            lines.append(row[:-1])
+            if len(lines) == EXPORT_CHUNK_ROWS:
+                yield b"\r\n".join(lines) + b"\r\n"
+                lines = []
+        if lines:
+            yield b"\r\n".join(lines) + b"\r\n"

@@ -3,13 +3,14 @@
 import csv
 import gc
 import io
+from datetime import UTC, datetime, timedelta
 
 import psutil
 import pytest
 from django.db import connection
 
 from storage.models import AuditEvent, Draft, Execution
-from tests.conftest import make_draft
+from tests.conftest import make_draft, make_execution
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +111,57 @@ def test_exporting_100000_rows_takes_constant_memory(client, auditor, tenants):
 
     small, large = export_growth(10_000), export_growth(100_000)
     assert large < small + 10 * MB, f"10k rows grew {small // MB} MB, 100k rows {large // MB} MB"
+
+
+def test_cells_read_as_python_wrote_them(client, auditor, tenants):
+    """Written by PostgreSQL now, the lines are what Python's csv module wrote before: ISO
+    times in UTC (no fraction on a whole second), NULL and empty text as empty cells,
+    commas, quotes and newlines quoted, bare JSON strings and booleans, CRLF line ends."""
+    draft = make_draft("acme")
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    execution = make_execution(
+        draft,
+        actor_id="-agent",
+        status="failed",
+        result_payload="=1+1",
+        created_at=moment,
+        completed_at=moment + timedelta(microseconds=120),
+        error_message='a, "b"\nc',
+        rollback_instructions=True,
+        request_id="",
+        source_context=None,
+    )
+    client.force_login(auditor)
+    response = client.get("/admin/storage/execution/export/")
+    assert b"".join(response.streaming_content).decode() == (
+        "execution_id,draft_id,tool_id,tenant_id,actor_id,status,result_payload,created_at,"
+        "completed_at,error_message,rollback_instructions,request_id,source_context\r\n"
+        f"{execution.pk},{draft.pk},docs.publish,acme,'-agent,failed,'=1+1,"
+        "2026-01-02T03:04:05+00:00,2026-01-02T03:04:05.000120+00:00,"
+        '"a, ""b""\nc",True,,\r\n'
+    )
+
+
+def test_a_list_without_rows_exports_its_header(client, auditor, tenants):
+    client.force_login(auditor)
+    assert exported(client.get("/admin/storage/settlementintent/export/")) == [
+        [
+            "payment_id",
+            "settlement_status",
+            "provider",
+            "tenant_id",
+            "created_at",
+            "updated_at",
+            "metadata",
+        ]
+    ]
+
+
+def test_json_cells_are_the_databases_own_text(client, auditor, tenants):
+    """Keys in PostgreSQL's jsonb order (shorter keys first), as psql and Supabase show them."""
+    AuditEvent.objects.create(
+        run_id="r", tenant_id="acme", event_type="refusal", input_data={"amount": 1, "to": "x"}
+    )
+    client.force_login(auditor)
+    _, line = exported(client.get("/admin/storage/auditevent/export/"))
+    assert line[6] == '{"to": "x", "amount": 1}'
