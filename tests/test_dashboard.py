@@ -146,7 +146,7 @@ def test_the_chart_is_svg_with_text_and_links_per_day_and_status(client, auditor
     assert {e.status for e in response.context["cl"].result_list} == {"failed"}
 
 
-def test_the_dashboard_makes_six_index_backed_queries(client, auditor, activity):
+def test_the_dashboard_makes_five_index_backed_queries(client, auditor, activity):
     client.force_login(auditor)
     with CaptureQueriesContext(connection) as captured:
         client.get("/admin/")
@@ -154,7 +154,7 @@ def test_the_dashboard_makes_six_index_backed_queries(client, auditor, activity)
     on_tenant_tables = [
         q["sql"] for q in captured.captured_queries if any(t in q["sql"] for t in tenant_tables)
     ]
-    assert len(on_tenant_tables) == 6
+    assert len(on_tenant_tables) == 5
     assert_uses_tenant_index(on_tenant_tables, tenant_id="acme")
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -50,19 +50,18 @@ class Dashboard:
 
 
 def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
-    """The dashboard's numbers: six queries, each on one of the spec's (tenant_id, ...) indexes."""
+    """The dashboard's numbers: five queries, each on one of the spec's (tenant_id, ...) indexes."""
     drafts = tenant_rows(Draft, tenant_id=tenant_id).filter(status=DraftStatus.SUBMITTED)
     executions = tenant_rows(Execution, tenant_id=tenant_id)
     first_day = timezone.localdate(now) - timedelta(days=CHART_DAYS - 1)
     by_risk, oldest_waiting = _awaiting_review(drafts)
+    days, last_day = _daily_executions(executions, first_day=first_day, since=now - LAST_DAY)
     return Dashboard(
         now=now,
         awaiting_review=by_risk,
         oldest_waiting=oldest_waiting,
         awaiting_me=awaiting_review(drafts=drafts, user=user).count(),
-        executions_last_day=_counts(
-            executions.filter(created_at__gte=now - LAST_DAY), "status", ExecutionStatus.values
-        ),
+        executions_last_day=last_day,
         stuck_settlements=tenant_rows(SettlementIntent, tenant_id=tenant_id)
         .filter(settlement_status=SettlementStatus.PROCESSING, updated_at__lt=now - STUCK_AFTER)
         .count(),
@@ -71,7 +70,7 @@ def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
             .filter(event_type=EventType.REFUSAL, created_at__gte=now - REFUSALS_WINDOW)
             .order_by("-created_at")[:REFUSALS_SHOWN]
         ),
-        days=_daily_executions(executions, first_day=first_day),
+        days=days,
     )
 
 
@@ -87,12 +86,13 @@ def _awaiting_review(drafts: QuerySet) -> tuple[dict[str, int], datetime | None]
     return counts, min((oldest for _, oldest in found.values()), default=None)
 
 
-def _counts(queryset: QuerySet, column: str, values: list[str]) -> dict[str, int]:
-    found = dict(queryset.order_by().values_list(column).annotate(n=Count("*")))
-    return {value: found.get(value, 0) for value in values}
+def _daily_executions(
+    executions: QuerySet, *, first_day: date, since: datetime
+) -> tuple[list[DayCounts], dict[str, int]]:
+    """Executions per day and status since `first_day`, and by status since `since`.
 
-
-def _daily_executions(executions: QuerySet, *, first_day: date) -> list[DayCounts]:
+    One scan of the chart's days serves both: `since` (24 hours ago) lies within them.
+    """
     rows = (
         # Days in TIME_ZONE, as TruncDate and the date-range filter count them.
         executions.filter(
@@ -101,10 +101,14 @@ def _daily_executions(executions: QuerySet, *, first_day: date) -> list[DayCount
         .annotate(day=TruncDate("created_at"))
         .order_by()
         .values_list("day", "status")
-        .annotate(n=Count("*"))
+        .annotate(n=Count("*"), recent=Count("pk", filter=Q(created_at__gte=since)))
     )
-    found = {(day, status): n for day, status, n in rows}
-    return [
+    found, last_day = {}, dict.fromkeys(ExecutionStatus.values, 0)
+    for day, status, n, recent in rows:
+        found[day, status] = n
+        last_day[status] = last_day.get(status, 0) + recent
+    days = [
         DayCounts(day, {s: found.get((day, s), 0) for s in ExecutionStatus.values})
         for day in (first_day + timedelta(days=i) for i in range(CHART_DAYS))
     ]
+    return days, last_day
