@@ -8,7 +8,7 @@ way, by a lock it could not get or by a kill, continues where it stopped when ru
 from django.conf import settings
 from django.core.management import CommandError
 from django.db import IntegrityError, transaction
-from django.db.models import CheckConstraint, UniqueConstraint
+from django.db.models import CheckConstraint, Index, UniqueConstraint
 from psycopg import sql
 
 from storage import provenance
@@ -57,31 +57,7 @@ class CompleteSpecTables(DatabaseStep):
                     self._add_check(schema_editor, model, constraint)
 
     def _build_index(self, schema_editor, table: str, name: str, create: str) -> None:
-        connection = schema_editor.connection
-        drop = quoted(
-            connection, sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name))
-        )
-        with connection.cursor() as cursor:
-            valid = index_validity(cursor, table, name)
-            if valid:
-                return
-            if valid is False:  # an interrupted CREATE INDEX CONCURRENTLY
-                found = provenance.lookup(cursor, table, "spec_index", name)
-                if found is None or found.origin != CREATED:
-                    raise CommandError(
-                        f"The index {name} on {table} is INVALID and is not the portal's: "
-                        f"drop it ({drop}) and run migrate again."
-                    )
-                cursor.execute(drop)
-            # Recorded first: if this process dies mid-build, the next run knows it is ours.
-            provenance.record(cursor, table, "spec_index", name, CREATED, drop)
-            try:
-                with lock_timeout(connection, settings.LYNX_MIGRATE_LOCK_TIMEOUT):
-                    cursor.execute(create)
-            except Exception:
-                cursor.execute(drop)
-                provenance.forget(cursor, table, "spec_index", name)
-                raise
+        build_index_concurrently(schema_editor, table, name, create, kind="spec_index")
 
     def _add_check(self, schema_editor, model, constraint: CheckConstraint) -> None:
         connection = schema_editor.connection
@@ -170,3 +146,62 @@ class ValidatePortalConstraints(DatabaseStep):
 
     def describe(self) -> str:
         return "Validate the constraints the portal added NOT VALID"
+
+
+def build_index_concurrently(schema_editor, table: str, name: str, create: str, *, kind: str):
+    """CREATE INDEX CONCURRENTLY, recorded as `kind`; a valid index of that name is kept.
+
+    An index an interrupted build left INVALID is dropped and built again if it is ours.
+    """
+    connection = schema_editor.connection
+    drop = quoted(
+        connection, sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name))
+    )
+    with connection.cursor() as cursor:
+        valid = index_validity(cursor, table, name)
+        if valid:
+            return
+        if valid is False:  # an interrupted CREATE INDEX CONCURRENTLY
+            found = provenance.lookup(cursor, table, kind, name)
+            if found is None or found.origin != CREATED:
+                raise CommandError(
+                    f"The index {name} on {table} is INVALID and is not the portal's: "
+                    f"drop it ({drop}) and run migrate again."
+                )
+            cursor.execute(drop)
+        # Recorded first: if this process dies mid-build, the next run knows it is ours.
+        provenance.record(cursor, table, kind, name, CREATED, drop)
+        try:
+            with lock_timeout(connection, settings.LYNX_MIGRATE_LOCK_TIMEOUT):
+                cursor.execute(create)
+        except Exception:
+            cursor.execute(drop)
+            provenance.forget(cursor, table, kind, name)
+            raise
+
+
+class PortalIndex(DatabaseStep):
+    """Build one of the portal's own indexes (beyond the spec) CONCURRENTLY; the reverse drops it.
+
+    Pair it with the AddIndex of the model state (SeparateDatabaseAndState): Lynx AI keeps
+    writing while it is built.
+    """
+
+    kind = "portal_index"
+
+    def __init__(self, model_name: str, index: Index):
+        self.model_name = model_name
+        self.index = index
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        model = to_state.apps.get_model(app_label, self.model_name)
+        create = str(self.index.create_sql(model, schema_editor, concurrently=True))
+        table = model._meta.db_table
+        build_index_concurrently(schema_editor, table, self.index.name, create, kind=self.kind)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        table = from_state.apps.get_model(app_label, self.model_name)._meta.db_table
+        undo(schema_editor, table, [self.kind], self.index.name)
+
+    def describe(self) -> str:
+        return f"Build the index {self.index.name} concurrently"

@@ -251,4 +251,5 @@ _UNDONE_KINDS = (
     "check",
     "spec_check",
     "spec_index",
+    "portal_index",
 )

@@ -370,6 +370,36 @@ def test_the_main_list_queries_use_the_tenant_indexes(client, viewers, url, tabl
     assert_uses_tenant_index(statements, tenant_id="acme")
 
 
+@pytest.mark.parametrize("event_type", ["refusal", "run_failure"])
+def test_a_rare_event_type_is_listed_and_counted_from_its_own_index(client, viewers, event_type):
+    """Without idx_lynx_audit_events_rare_types the count read every event of the tenant."""
+    _load_rows("acme", 20)
+    AuditEvent.objects.create(run_id="r1", tenant_id="acme", event_type=event_type)
+    client.force_login(viewers["acme"])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/admin/storage/auditevent/", {"event_type__exact": event_type})
+    assert [event.event_type for event in response.context["cl"].result_list] == [event_type]
+    assert '<span class="result-count">1</span>' in response.text
+    statements = [
+        q["sql"]
+        for q in captured
+        if 'FROM "lynx_audit_events"' in q["sql"] and "EXPLAIN" not in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        plans = []
+        for sql in statements:
+            cursor.execute(f"EXPLAIN {sql}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        cursor.execute("RESET enable_seqscan")
+    count, page = (
+        next(p for p in plans if "Aggregate" in p),
+        next(p for p in plans if "Aggregate" not in p),
+    )
+    assert "Index Only Scan using idx_lynx_audit_events_rare_types" in count, count
+    assert "idx_lynx_audit_events_rare_types" in page, page
+
+
 @pytest.mark.parametrize(
     "url", [*LIST_PAGES, "/admin/storage/draft/?status=all", "/admin/storage/draftreview/"]
 )
