@@ -6,6 +6,7 @@ what a tenant may see is then read through `tenant_context()` or a request.
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 
 from storage.choices import (
     Decision,
@@ -44,6 +45,12 @@ TENANT_TABLES = [
 ]
 # Different counts per tenant, so that any leak changes what a tenant sees.
 ROW_COUNTS = {"acme": 3, "globex": 2}
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with nothing cached (the dashboard keeps past days' figures)."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 from html import unescape
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -210,3 +211,31 @@ def test_nothing_is_marked_when_nothing_needs_attention(client, auditor):
     html = client.get("/admin/").text
     assert numbers(html)["Failed"][0] == 0
     assert 'class="number alert"' not in html
+
+
+def chart_totals(html: str) -> dict[str, str]:
+    return dict(
+        re.findall(r'<g class="day" data-day="([\d-]+)">.*?font-weight="bold">(\d+)<', html)
+    )
+
+
+def test_past_days_are_kept_for_a_while_and_today_is_always_read(client, auditor):
+    """The chart's past days come from the cache (PAST_DAYS_CACHED_FOR); today's bar and
+    the last 24 hours are counted on every visit."""
+    draft = make_draft("acme")
+    now = timezone.now()
+    make_execution(draft, status="failed", created_at=now - timedelta(days=3))
+    client.force_login(auditor)
+    three_days_ago = timezone.localdate(now - timedelta(days=3)).isoformat()
+    today = timezone.localdate(now).isoformat()
+    assert chart_totals(client.get("/admin/").text)[three_days_ago] == "1"
+
+    make_execution(draft, status="failed", created_at=now - timedelta(days=3))
+    make_execution(draft, status="denied", created_at=now)
+    html = client.get("/admin/").text
+    totals = chart_totals(html)
+    assert totals[three_days_ago] == "1" and totals[today] == "1"
+    assert numbers(html)["Denied"][0] == 1
+
+    cache.clear()
+    assert chart_totals(client.get("/admin/").text)[three_days_ago] == "2"

@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from urllib.parse import quote
 
+from django.core.cache import cache
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -17,6 +19,8 @@ STUCK_AFTER = timedelta(hours=1)
 CHART_DAYS = 14
 REFUSALS_SHOWN = 5
 REFUSALS_WINDOW = timedelta(days=7)  # bounds the index scan when refusals are rare
+# Executions finish within minutes, so a past day's figures settle soon after it ends.
+PAST_DAYS_CACHED_FOR = 600
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,9 @@ def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
     executions = tenant_rows(Execution, tenant_id=tenant_id)
     first_day = timezone.localdate(now) - timedelta(days=CHART_DAYS - 1)
     by_risk, oldest_waiting = _awaiting_review(drafts)
-    days, last_day = _daily_executions(executions, first_day=first_day, since=now - LAST_DAY)
+    days, last_day = _daily_executions(
+        executions, tenant_id=tenant_id, first_day=first_day, since=now - LAST_DAY
+    )
     return Dashboard(
         now=now,
         awaiting_review=by_risk,
@@ -87,17 +93,23 @@ def _awaiting_review(drafts: QuerySet) -> tuple[dict[str, int], datetime | None]
 
 
 def _daily_executions(
-    executions: QuerySet, *, first_day: date, since: datetime
+    executions: QuerySet, *, tenant_id: str, first_day: date, since: datetime
 ) -> tuple[list[DayCounts], dict[str, int]]:
     """Executions per day and status since `first_day`, and by status since `since`.
 
-    One scan of the chart's days serves both: `since` (24 hours ago) lies within them.
+    One grouped scan serves both (`since`, 24 hours ago, lies within the chart's days).
+    The days before today are then kept for PAST_DAYS_CACHED_FOR seconds, per tenant:
+    until then only the last 24 hours are read, today's bar among them.
     """
+    today = first_day + timedelta(days=CHART_DAYS - 1)
+    key = f"dashboard-past-days:{quote(tenant_id)}:{first_day.isoformat()}"
+    past = cache.get(key)
+    start = (
+        since if past is not None else timezone.make_aware(datetime.combine(first_day, time.min))
+    )
     rows = (
         # Days in TIME_ZONE, as TruncDate and the date-range filter count them.
-        executions.filter(
-            created_at__gte=timezone.make_aware(datetime.combine(first_day, time.min))
-        )
+        executions.filter(created_at__gte=start)
         .annotate(day=TruncDate("created_at"))
         .order_by()
         .values_list("day", "status")
@@ -107,6 +119,10 @@ def _daily_executions(
     for day, status, n, recent in rows:
         found[day, status] = n
         last_day[status] = last_day.get(status, 0) + recent
+    if past is None:
+        cache.set(key, {k: n for k, n in found.items() if k[0] < today}, PAST_DAYS_CACHED_FOR)
+    else:
+        found = past | {k: n for k, n in found.items() if k[0] == today}
     days = [
         DayCounts(day, {s: found.get((day, s), 0) for s in ExecutionStatus.values})
         for day in (first_day + timedelta(days=i) for i in range(CHART_DAYS))
