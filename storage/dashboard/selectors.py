@@ -12,6 +12,7 @@ from django.utils import timezone
 from storage.choices import DraftStatus, EventType, ExecutionStatus, RiskLevel, SettlementStatus
 from storage.models import AuditEvent, Draft, Execution, SettlementIntent, User
 from storage.review.selectors import awaiting_review
+from storage.roles import REVIEW_PERMISSION
 from storage.rows import tenant_rows
 
 LAST_DAY = timedelta(hours=24)
@@ -38,7 +39,7 @@ class Dashboard:
     now: datetime
     awaiting_review: dict[str, int]  # submitted drafts by risk level
     oldest_waiting: datetime | None  # when the submitted draft that waits longest was created
-    awaiting_me: int
+    awaiting_me: int | None  # None for people who review nothing
     executions_last_day: dict[str, int]  # by status
     stuck_settlements: int
     latest_refusals: list[AuditEvent]
@@ -54,7 +55,8 @@ class Dashboard:
 
 
 def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
-    """The dashboard's numbers: five queries, each on one of the spec's (tenant_id, ...) indexes."""
+    """The dashboard's numbers: five queries (four for non-reviewers, who have no queue of
+    their own), each on one of the spec's (tenant_id, ...) indexes."""
     drafts = tenant_rows(Draft, tenant_id=tenant_id).filter(status=DraftStatus.SUBMITTED)
     executions = tenant_rows(Execution, tenant_id=tenant_id)
     first_day = timezone.localdate(now) - timedelta(days=CHART_DAYS - 1)
@@ -66,7 +68,9 @@ def dashboard(*, tenant_id: str, user: User, now: datetime) -> Dashboard:
         now=now,
         awaiting_review=by_risk,
         oldest_waiting=oldest_waiting,
-        awaiting_me=awaiting_review(drafts=drafts, user=user).count(),
+        awaiting_me=awaiting_review(drafts=drafts, user=user).count()
+        if user.has_perm(REVIEW_PERMISSION)
+        else None,
         executions_last_day=last_day,
         stuck_settlements=tenant_rows(SettlementIntent, tenant_id=tenant_id)
         .filter(settlement_status=SettlementStatus.PROCESSING, updated_at__lt=now - STUCK_AFTER)
