@@ -203,7 +203,7 @@ if LYNX_HIGH_RISK_APPROVALS < 1:
 INSTALLED_APPS += ["axes"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "storage.people.backend.PortalUserBackend",
 ]
 # Outside TenantMiddleware: the lockout page is a 429, and a 4xx rolls the request's
 # transaction back, so inside it the record of a refused attempt would be lost.

@@ -21,6 +21,7 @@ from storage.actions import ActionRefused, Outcome, at_most
 from storage.choices import Decision, DraftStatus, DraftType
 from storage.models import Draft, DraftReview, User
 from storage.moments import format_moment
+from storage.people.backend import group_ids
 from storage.review.content import payment_terms
 from storage.review.rules import Progress, tenant_rules
 from storage.review.selectors import (
@@ -140,7 +141,7 @@ def _drafts(user, draft_ids: Sequence[UUID | str]) -> QuerySet:
 def _context(user, drafts: list[Draft]) -> _Context:
     return _Context(
         user=user,
-        group_ids=frozenset(user.groups.values_list("pk", flat=True)),
+        group_ids=group_ids(user=user),
         rules=tenant_rules(tenant_id=user.tenant_id),
         trails=reviews_by_draft(drafts=drafts),
     )
