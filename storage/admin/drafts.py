@@ -30,29 +30,19 @@ from storage.moments import format_wait
 from storage.review import selectors, services
 from storage.review.rules import tenant_rules
 from storage.roles import REVIEW_PERMISSION
-from storage.rows import tenant_rows
 
 risk_badge = badge_column("risk_level", kind="risk", description="risk")
 DECISION_ACTIONS = {Decision.APPROVE: "approve_selected", Decision.REJECT: "reject_selected"}
 
 
 def with_review_states(drafts, *, tenant_id: str) -> list[Draft]:
-    """The drafts, each with its `review_state` under its tenant's rules, in their order.
-
-    Drafts not yet annotated by `with_review_state` are read again with it, by
-    primary key: lists count and page plain rows, and only the page's rows pay
-    for the annotations. Two or three queries, whatever the number of drafts.
-    """
+    """The drafts (annotated by `with_review_state`), each with its `review_state` under its
+    tenant's rules, in their order: one query for the rules, whatever the number of drafts."""
     drafts = list(drafts)
-    if not drafts:
-        return drafts
-    if not all(hasattr(draft, "content_fingerprint") for draft in drafts):
-        rows = tenant_rows(Draft, tenant_id=tenant_id).filter(pk__in=[d.pk for d in drafts])
-        annotated = {draft.pk: draft for draft in selectors.with_review_state(drafts=rows)}
-        drafts = [annotated[draft.pk] for draft in drafts if draft.pk in annotated]
-    rules = tenant_rules(tenant_id=tenant_id)
-    for draft in drafts:
-        draft.review_state = selectors.review_state(draft=draft, rules=rules)
+    if drafts:
+        rules = tenant_rules(tenant_id=tenant_id)
+        for draft in drafts:
+            draft.review_state = selectors.review_state(draft=draft, rules=rules)
     return drafts
 
 
@@ -70,7 +60,10 @@ class ReviewQueue(KnownFiltersChangeList):
 
     def get_results(self, request):
         super().get_results(request)
-        self.result_list = with_review_states(self.result_list, tenant_id=request.tenant_id)
+        # The page of plain rows, not yet read: only its rows pay for the annotations, and
+        # the count does not.
+        page = selectors.with_review_state(drafts=self.result_list)
+        self.result_list = with_review_states(page, tenant_id=request.tenant_id)
 
 
 class DecisionForm(forms.Form):
@@ -115,6 +108,13 @@ class DraftAdmin(TenantRowsAdmin):
 
     def get_changelist(self, request, **kwargs):
         return ReviewQueue
+
+    def get_queryset(self, request):
+        """A list annotates only its page (ReviewQueue); a draft's own pages, the draft."""
+        drafts = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            return drafts
+        return selectors.with_review_state(drafts=drafts)
 
     def get_object(self, request, object_id, from_field=None):
         draft = super().get_object(request, object_id, from_field)

@@ -67,15 +67,30 @@ class _Context:
     trails: dict[UUID, list[DraftReview]]
 
 
-def decision_refusals(*, user: User, draft: Draft) -> dict[Decision, str]:
+def decision_refusals(
+    *,
+    user: User,
+    draft: Draft,
+    state: ReviewState | None = None,
+    trail: list[DraftReview] | None = None,
+) -> dict[Decision, str]:
     """For the draft page: why `user` may not approve, and may not reject, now ("" if they may).
 
-    `draft` comes from a queryset annotated by `with_review_state`.
+    `draft` comes from a queryset annotated by `with_review_state`. Its `state` under the
+    tenant's rules and its `trail` (newest first) are read here unless the page has them.
     """
     if not user.has_perm(REVIEW_PERMISSION):
         return dict.fromkeys(Decision, "you are not a reviewer")
-    context = _context(user, [draft])
-    state = review_state(draft=draft, rules=context.rules)
+    if trail is None:
+        trail = reviews_by_draft(drafts=[draft])[draft.pk]
+    if state is None:
+        state = review_state(draft=draft, rules=tenant_rules(tenant_id=user.tenant_id))
+    context = _Context(
+        user=user,
+        group_ids=group_ids(user=user),
+        rules=[],
+        trails={draft.pk: trail},  # state given
+    )
     return {
         decision: _refusal(context, draft, state, decision, seen=None)[0] for decision in Decision
     }
