@@ -11,11 +11,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from storage.admin.base import TenantRowsAdmin, short_id
 from storage.admin.confirmation import Confirmation, confirm_then_act
-from storage.admin.display import badge, badge_column, draft_link, payment_summary, pretty_json
+from storage.admin.display import (
+    badge,
+    badge_column,
+    choice_label,
+    draft_link,
+    markup,
+    payment_summary,
+    pretty_json,
+)
 from storage.admin.draft_page import draft_page_context
 from storage.admin.filters import (
     AwaitingMeFilter,
@@ -210,10 +218,10 @@ class DraftAdmin(TenantRowsAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_and_changes(self, obj: Draft):
-        status = badge("status", obj.status, obj.get_status_display())
+        status = badge("status", obj.status, choice_label(Draft, "status", obj.status))
         if not obj.review_state.changed_since_approval:
             return status
-        return format_html("{} {}", status, badge("alert", "changed", "⚠ changed after approval"))
+        return markup("{} {}", status, badge("alert", "changed", "⚠ changed after approval"))
 
     @admin.display(description="payment")
     def payment(self, obj: Draft):
@@ -237,8 +245,8 @@ class DraftAdmin(TenantRowsAdmin):
             lines.append((rules, "rule"))
         if progress.requirement.unreadable:  # why the strictest rules apply
             lines.append((f"⚠ {progress.requirement.unreadable}", "unreadable"))
-        return format_html_join(
-            "", '<div class="approvals-{}">{}</div>', ((c, t) for t, c in lines)
+        return SafeString(
+            "".join(markup('<div class="approvals-{}">{}</div>', c, t) for t, c in lines)
         )
 
     @admin.display(description="approvals")

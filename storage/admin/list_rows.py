@@ -29,11 +29,11 @@ from django.contrib.admin.utils import (
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import EMPTY_VALUES
 from django.db import models
-from django.utils.html import conditional_escape, escape
+from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from storage.admin.display import PLACEHOLDER, change_url
+from storage.admin.display import PLACEHOLDER, escaped, url_around_key, url_key
 from storage.moments import format_moment
 
 Cell = Callable[[object], str]
@@ -84,7 +84,7 @@ def _row_renderers(cl) -> list[Cell]:
 def _plain(value_of, css: str) -> Cell:
     def cell(obj) -> str:
         text, nowrap = value_of(obj)
-        return f'<td class="{css}{" nowrap" if nowrap else ""}">{conditional_escape(text)}</td>'
+        return f'<td class="{css}{" nowrap" if nowrap else ""}">{escaped(text)}</td>'
 
     return cell
 
@@ -94,7 +94,7 @@ def _linked(value_of, css: str, tag: str, url_of: Callable[[object], str]) -> Ce
         text, nowrap = value_of(obj)
         return (
             f'<{tag} class="{css}{" nowrap" if nowrap else ""}"><a href="{url_of(obj)}">'
-            f"{conditional_escape(text)}</a></{tag}>"
+            f"{escaped(text)}</a></{tag}>"
         )
 
     return cell
@@ -106,8 +106,8 @@ def _checkbox() -> Cell:
     def cell(obj) -> str:
         return (
             '<td class="action-checkbox"><input type="checkbox" name="_selected_action" '
-            f'value="{escape(obj.pk)}" class="action-select" '
-            f'aria-label="{label.format(escape(obj))}"></td>'
+            f'value="{escaped(obj.pk)}" class="action-select" '
+            f'aria-label="{label.format(escaped(obj))}"></td>'
         )
 
     return cell
@@ -117,16 +117,18 @@ def _change_url(cl) -> Callable[[object], str]:
     """The row's change page, with the list's filters preserved: `cl.url_for_result`
     and `add_preserved_filters` for one row, reused for every row."""
     opts = cl.opts
-    view_name = f"admin:{opts.app_label}_{opts.model_name}_change"
-    current_app = cl.model_admin.admin_site.name
-    sample = change_url(view_name, PLACEHOLDER, current_app=current_app)
+    before, after = url_around_key(
+        f"admin:{opts.app_label}_{opts.model_name}_change",
+        current_app=cl.model_admin.admin_site.name,
+    )
+    sample = f"{before}{PLACEHOLDER}{after}"
     filters = {"preserved_filters": cl.preserved_filters, "opts": opts}
-    query = escape(add_preserved_filters(filters, sample).removeprefix(sample))
+    query = add_preserved_filters(filters, sample).removeprefix(sample)
+    before, after = escaped(before), escaped(after + query)
     pk_attname = cl.pk_attname
 
     def url_of(obj) -> str:
-        url = change_url(view_name, getattr(obj, pk_attname), current_app=current_app)
-        return f"{escape(url)}{query}"
+        return f"{before}{escaped(url_key(getattr(obj, pk_attname)))}{after}"
 
     return url_of
 
@@ -201,10 +203,11 @@ def _field_value(field, empty, is_link: bool):
 
         return choice
     if isinstance(field, models.DateTimeField):
+        zone = timezone.get_current_timezone()
 
         def moment(obj):
             value = getattr(obj, attname)
-            return (empty if value is None else format_moment(value)), True
+            return (empty if value is None else format_moment(value, zone=zone)), True
 
         return moment
     if isinstance(field, models.TextField | models.CharField | models.UUIDField) and not isinstance(
