@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.db.models import QuerySet, Subquery
-from django.db.models.functions import Now
+from django.db import connection
+from django.db.models import QuerySet
 
 from storage.actions import ActionRefused, Outcome, at_most
 from storage.choices import Decision, DraftStatus, DraftType
@@ -213,7 +213,7 @@ def _status_refusal(draft: Draft, reviews: list[DraftReview]) -> str:
 
 def _record(user, decision: Decision, reason: str, decided: list[DecisionOutcome]) -> None:
     """The trail rows, the status changes and Django's admin log entries, for decided drafts."""
-    DraftReview.objects.bulk_create(_trail_row(user, decision, reason, o) for o in decided)
+    _trail_rows(user, decision, reason, decided)
     moved = defaultdict(list)
     logged = defaultdict(list)
     for outcome in decided:
@@ -228,31 +228,46 @@ def _record(user, decision: Decision, reason: str, decided: list[DecisionOutcome
         )
 
 
-def _trail_row(user, decision: Decision, reason: str, outcome: DecisionOutcome) -> DraftReview:
-    """The decision with its snapshot of the draft, copied by the database: the content is the
-    locked row's, exactly as fingerprinted (no round trip through Python's JSON)."""
-    draft = outcome.draft
-    content = Draft.objects.filter(pk=draft.pk)
-    terms = (
-        payment_terms(payload=draft.payload) if draft.draft_type == DraftType.VPM_PAYMENT else None
-    )
-    return DraftReview(
-        tenant_id=draft.tenant_id,
-        draft_id=draft.pk,
-        reviewer=user,
-        decision=decision,
-        reason=reason,
-        from_status=draft.status,
-        to_status=outcome.to_status,
-        # The time of the decision, not of the transaction's start (NOW()): after the
-        # row lock, so that the trail's order is the order decisions were made in.
-        created_at=Now(),
-        round=outcome.round,
-        draft_type=draft.draft_type,
-        risk_level=draft.risk_level,
-        amount=terms.amount if terms else None,
-        currency=terms.currency if terms else None,
-        payload=Subquery(content.values("payload")),
-        source_context=Subquery(content.values("source_context")),
-        fingerprint=outcome.token,
-    )
+TRAIL_ROWS = f"""
+    INSERT INTO {DraftReview._meta.db_table} (
+        tenant_id, draft_id, reviewer_id, decision, reason, from_status, to_status, created_at,
+        round, draft_type, risk_level, amount, currency, payload, source_context, fingerprint)
+    SELECT draft.tenant_id, draft.draft_id, %s, %s, %s, draft.status, decided.to_status,
+        statement_timestamp(), decided.round, draft.draft_type, draft.risk_level,
+        decided.amount, decided.currency, draft.payload, draft.source_context, decided.fingerprint
+    FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::numeric[], %s::text[], %s::text[])
+        AS decided(draft_id, to_status, round, amount, currency, fingerprint)
+    JOIN {Draft._meta.db_table} draft
+        ON draft.tenant_id = %s AND draft.draft_id = decided.draft_id
+"""
+
+
+def _trail_rows(user, decision: Decision, reason: str, decided: list[DecisionOutcome]) -> None:
+    """Every decision with its snapshot of the draft, in one statement: type, risk, status and
+    content are the locked row's, copied by the database exactly as fingerprinted (no round
+    trip through Python's JSON); `created_at` is the statement's time, after the row locks, so
+    that the trail's order is the order decisions were made in."""
+    if not decided:
+        return
+    terms = [
+        payment_terms(payload=o.draft.payload)
+        if o.draft.draft_type == DraftType.VPM_PAYMENT
+        else None
+        for o in decided
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            TRAIL_ROWS,
+            [
+                user.pk,
+                Decision(decision).value,
+                reason,
+                [o.draft.pk for o in decided],
+                [o.to_status for o in decided],
+                [o.round for o in decided],
+                [t.amount if t else None for t in terms],
+                [t.currency if t else None for t in terms],
+                [o.token for o in decided],
+                user.tenant_id,
+            ],
+        )
