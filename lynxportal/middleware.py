@@ -1,27 +1,32 @@
 """Per-request tenant isolation: the PostgREST model, in two middlewares and one mechanism.
 
 `RequestTransactionMiddleware` (before SessionMiddleware) opens the request's transaction
-as the RLS role with no tenant: the web process logs in as a role that holds no table
-privileges of its own (README, Deploy), so the session and the signed-in user are read and
-saved as the RLS role too. `TenantMiddleware` (after AuthenticationMiddleware) narrows it
-to the user's tenant for the view. Both are `storage.tenancy.tenant_context()`.
+as the RLS role with no tenant (`storage.tenancy.tenant_context()`): the web process logs in
+as a role that holds no table privileges of its own (README, Deploy), so the session and the
+signed-in user are read and saved as the RLS role too. `TenantMiddleware` (after
+AuthenticationMiddleware) narrows it to the user's tenant (`enter_tenant()`) for the rest of
+the request: one statement, no savepoint. Whether the request commits is decided once, at the
+end, from the view's response and the final one.
 """
 
 from django.db import transaction
 from django.http import HttpResponseBadRequest
 
-from storage.tenancy import tenant_context
+from storage.tenancy import enter_tenant, tenant_context
 
 # The one refusal that must keep its writes: a sign-in paused by django-axes (429) keeps the
 # record of the attempt that caused the pause, or the pause would never come.
 THROTTLED = 429
 
 
-def _commit_only_success(response) -> None:
+# Set on the request when the view refused or failed, whatever outer middlewares answer then.
+VIEW_REFUSED = "lynx_view_refused"
+
+
+def _refused(response) -> bool:
     """A refused or failed request commits nothing: Django has already turned a view's
-    exception into an error response when the middleware sees it."""
-    if response.status_code >= 400 and response.status_code != THROTTLED:
-        transaction.set_rollback(True)
+    exception into an error response when a middleware sees it."""
+    return response.status_code >= 400 and response.status_code != THROTTLED
 
 
 class RequestTransactionMiddleware:
@@ -36,7 +41,8 @@ class RequestTransactionMiddleware:
             return HttpResponseBadRequest(f"The {where} contains a NUL character.")
         with tenant_context(None):
             response = self.get_response(request)
-            _commit_only_success(response)
+            if _refused(response) or getattr(request, VIEW_REFUSED, False):
+                transaction.set_rollback(True)
         return response
 
 
@@ -53,9 +59,10 @@ class TenantMiddleware:
     def __call__(self, request):
         user = request.user
         request.tenant_id = (user.tenant_id or "") if user.is_authenticated else ""
-        with tenant_context(request.tenant_id):
-            response = self.get_response(request)
-            _commit_only_success(response)
+        enter_tenant(request.tenant_id)
+        response = self.get_response(request)
+        # Not rolled back here: the middlewares outside (the session's save) still run queries.
+        setattr(request, VIEW_REFUSED, _refused(response))
         return response
 
 

@@ -1,9 +1,10 @@
 """The one tenancy mechanism: a transaction that runs as the RLS role with `app.tenant_id` set.
 
-Requests get it from `lynxportal.middleware` (the whole request without a tenant, the
-view nested in the user's tenant); shell sessions, commands, services and tests use
-`tenant_context()` directly. Both settings are transaction-local (`SET LOCAL`,
-`set_config(..., true)`), so nothing survives on a reused or pooled connection.
+Requests get it from `lynxportal.middleware` (the whole request in one transaction without a
+tenant, narrowed to the user's tenant by `enter_tenant()` once the user is known); shell
+sessions, commands, services and tests use `tenant_context()` directly. Both settings are
+transaction-local (`set_config(..., true)`, the same as `SET LOCAL`), so nothing survives on a
+reused or pooled connection.
 
 The web process logs in as a role that may switch to the RLS role and to nothing else
 (storage/database.py): leaving the RLS role inside a request gains no privilege.
@@ -14,7 +15,10 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from psycopg import sql
+
+# Role and tenant of each tenant_context() open on a connection, innermost last: what a nested
+# block restores, without asking the database.
+ACTIVE = "lynx_tenancy"
 
 
 def rls_role() -> str:
@@ -29,24 +33,57 @@ def tenant_context(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> I
     the previous role and tenant are restored when the block ends.
     """
     connection = connections[using]
+    active = _active(connection)
     nested = connection.in_atomic_block
     with transaction.atomic(using=using):
-        with connection.cursor() as cursor:
-            if nested:
-                cursor.execute(
-                    "SELECT current_setting('role'), "
-                    "coalesce(current_setting('app.tenant_id', true), '')"
-                )
-                previous_role, previous_tenant = cursor.fetchone()
-            _activate(cursor, role=rls_role(), tenant_id=tenant_id or "")
-        yield
+        previous = (active[-1] if active else _current(connection)) if nested else None
+        settings_now = (rls_role(), tenant_id or "")
+        _activate(connection, *settings_now)
+        active.append(settings_now)
+        try:
+            yield
+        finally:
+            active.pop()
         # A block marked for rollback needs no restoring: the rollback undoes it.
-        if nested and not connection.needs_rollback:
-            with connection.cursor() as cursor:
-                _activate(cursor, role=previous_role, tenant_id=previous_tenant)
+        if previous and not connection.needs_rollback:
+            _activate(connection, *previous)
 
 
-def _activate(cursor, *, role: str, tenant_id: str) -> None:
-    role_sql = sql.SQL("NONE") if role == "none" else sql.Identifier(role)
-    cursor.execute(sql.SQL("SET LOCAL ROLE {}").format(role_sql))
-    cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant_id])
+def enter_tenant(tenant_id: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Narrow the innermost `tenant_context(None)` to `tenant_id`'s rows until it ends.
+
+    For the request's transaction, which starts before the user is known: one statement, no
+    savepoint, nothing to restore, since the transaction ends with the request.
+    """
+    connection = connections[using]
+    active = _active(connection)
+    if not (connection.in_atomic_block and active and active[-1] == (rls_role(), "")):
+        raise RuntimeError("enter_tenant() needs an open tenant_context(None).")
+    if tenant_id:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant_id])
+        active[-1] = (rls_role(), tenant_id)
+
+
+def _active(connection) -> list[tuple[str, str]]:
+    if not hasattr(connection, ACTIVE):
+        setattr(connection, ACTIVE, [])
+    return getattr(connection, ACTIVE)
+
+
+def _current(connection) -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('role'), coalesce(current_setting('app.tenant_id', true), '')"
+        )
+        return cursor.fetchone()
+
+
+def _activate(connection, role: str, tenant_id: str) -> None:
+    """Role and tenant in one statement. `set_config('role', ...)` is `SET LOCAL ROLE`: the same
+    membership check, and "none" goes back to the role that logged in."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true)",
+            [role, tenant_id],
+        )

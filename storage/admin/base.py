@@ -36,6 +36,8 @@ class TenantRowsAdmin(ReadOnly, HardenedAdmin, CsvExportMixin, admin.ModelAdmin)
     sortable_by = ["created_at"]
     paginator = EstimatedCountPaginator
     list_per_page = 50
+    # Rows rendered by storage.admin.list_rows: Django's markup, a fraction of its time.
+    change_list_template = "admin/storage/tenant_rows_change_list.html"
 
     def get_queryset(self, request):
         return tenant_rows(self.model, tenant_id=request.tenant_id)

@@ -1,16 +1,21 @@
 """How values are shown: untrusted ones escaped first and formatted second, never `mark_safe`.
 
 Payloads are JSON that Lynx AI (and through it, anyone who talks to Lynx AI)
-wrote: `format_html` escapes every value before it lands in markup.
+wrote: `markup` (Django's `format_html`, for cells) escapes every value before it lands in
+markup. Lists call these for every cell: what can be is computed once (badges, URL prefixes).
 """
 
+import html
 import json
 from datetime import timedelta
+from functools import lru_cache
+from urllib.parse import quote as url_quote
 from urllib.parse import urlencode
+from uuid import UUID
 
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.contrib.admin.utils import quote
+from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString
 
 from storage.choices import ExecutionStatus, SettlementStatus
@@ -30,23 +35,36 @@ BADGES = {
 }
 
 
+def escaped(value) -> str:
+    """Django's `conditional_escape`, without its checks for lazy strings on every cell."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def markup(template: str, *values) -> SafeString:
+    """Django's `format_html`, for cells: each value escaped, then formatted into `template`."""
+    return SafeString(template.format(*[escaped(value) for value in values]))
+
+
 def pretty_json(value) -> SafeString:
     """Indented JSON in a <pre>; the text is escaped, so a payload cannot inject markup."""
     if value is None:
-        return format_html('<span class="quiet">{}</span>', "none")
+        return markup('<span class="quiet">{}</span>', "none")
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
-    return format_html('<pre class="json">{}</pre>', text)
+    return markup('<pre class="json">{}</pre>', text)
 
 
+@lru_cache(maxsize=1024)
 def badge(kind: str, value: str | None, label: str) -> SafeString:
     """A badge that says what it means in text (and a symbol where one helps), never colour alone.
 
     `kind` (status, risk, decision, settlement) and `value` name its CSS class.
     """
     if not value:
-        return format_html('<span class="quiet">{}</span>', "–")
+        return markup('<span class="quiet">{}</span>', "–")
     symbol = BADGES.get(value, "")
-    return format_html(
+    return markup(
         '<span class="badge badge-{}-{}">{}{}</span>',
         kind,
         value,
@@ -71,21 +89,54 @@ def duration(delta: timedelta | None) -> str:
     return f"{hours} h {minutes} min"
 
 
+PLACEHOLDER = "lynx-placeholder-key"
+# What Django's reverse() leaves unquoted in a path (django.urls.resolvers).
+PATH_SAFE = "!$&'()*+,;=/~:@"
+
+
 def admin_link(model_name: str, pk, text: str) -> SafeString:
-    url = reverse(f"admin:storage_{model_name}_change", args=[pk])
-    return format_html('<a href="{}">{}</a>', url, text)
+    return markup('<a href="{}">{}</a>', change_url(f"admin:storage_{model_name}_change", pk), text)
+
+
+def change_url(view_name: str, pk, *, current_app: str | None = None) -> str:
+    """`reverse(view_name, args=[quote(pk)])` without resolving the URL anew for every row."""
+    before, after = url_around_key(view_name, current_app=current_app)
+    return f"{before}{url_key(pk)}{after}"
+
+
+def url_around_key(view_name: str, *, current_app: str | None = None) -> tuple[str, str]:
+    """What `reverse(view_name, args=[key])` puts before and after the key."""
+    return _url_around_key(view_name, current_app, get_script_prefix())
+
+
+@lru_cache(maxsize=128)
+def _url_around_key(view_name: str, current_app: str | None, script_prefix: str):
+    url = reverse(view_name, args=[PLACEHOLDER], current_app=current_app)
+    return tuple(url.split(PLACEHOLDER, 1))
+
+
+def url_key(pk) -> str:
+    """A primary key as the admin's URLs hold it: quoted by the admin, then for the path."""
+    if isinstance(pk, UUID):
+        return str(pk)  # hex digits and hyphens: nothing to quote
+    return url_quote(str(quote(pk)), safe=PATH_SAFE)
 
 
 def run_link(run_id: str) -> SafeString:
     """A link to the run's timeline; the spec allows an empty run id, which has none."""
     if not run_id:
-        return format_html('<span class="quiet">{}</span>', "(no run id)")
-    return format_html('<a href="{}" class="run-link">{}</a>', run_url(run_id), run_id)
+        return markup('<span class="quiet">{}</span>', "(no run id)")
+    return markup('<a href="{}" class="run-link">{}</a>', run_url(run_id), run_id)
 
 
 def run_url(run_id: str) -> str:
     """The run's timeline, for any run id (newlines, slashes and all)."""
-    return f"{reverse('admin:storage_auditevent_run')}?{urlencode({'run_id': run_id})}"
+    return f"{_timeline_url(get_script_prefix())}?{urlencode({'run_id': run_id})}"
+
+
+@lru_cache(maxsize=8)
+def _timeline_url(script_prefix: str) -> str:
+    return reverse("admin:storage_auditevent_run")
 
 
 def badge_column(field: str, *, kind: str, description: str):
@@ -93,10 +144,20 @@ def badge_column(field: str, *, kind: str, description: str):
 
     def show(obj) -> SafeString:
         value = getattr(obj, field)
-        return badge(kind, value, getattr(obj, f"get_{field}_display")() if value else "")
+        return badge(kind, value, choice_label(type(obj), field, value) if value else "")
 
     show.__name__ = f"{field}_badge"
     return admin.display(description=description, ordering=field)(show)
+
+
+def choice_label(model, field: str, value) -> str:
+    """`obj.get_<field>_display()`, from the field's choices read once."""
+    return str(_choice_labels(model, field).get(value, value))
+
+
+@lru_cache(maxsize=64)
+def _choice_labels(model, field: str) -> dict:
+    return dict(model._meta.get_field(field).flatchoices)
 
 
 status_badge = badge_column("status", kind="status", description="status")
@@ -129,10 +190,10 @@ def payment_summary(payload) -> SafeString:
         return SafeString("")
     lines = []
     if payload.get("amount") not in (None, ""):
-        lines.append(format_html('<div class="payment-amount">{}</div>', _amount(payload)))
+        lines.append(markup('<div class="payment-amount">{}</div>', _amount(payload)))
     if payload.get("payee"):
         lines.append(_payee(payload["payee"]))
-    return format_html_join("", "{}", ((line,) for line in lines))
+    return SafeString("".join(lines))
 
 
 def _amount(payload: dict) -> str:
@@ -145,9 +206,9 @@ def _amount(payload: dict) -> str:
 
 def _payee(payee) -> SafeString:
     if not isinstance(payee, dict):
-        return format_html('<div class="payment-payee">{}</div>', _as_text(payee))
+        return markup('<div class="payment-payee">{}</div>', _as_text(payee))
     account = next((payee[key] for key in ACCOUNT_KEYS if payee.get(key)), "")
-    return format_html(
+    return markup(
         '<div class="payment-payee">{} <span class="account">{}</span></div>',
         _as_text(payee.get("name") or "(no name)"),
         masked(_as_text(account)) if account else "",

@@ -36,7 +36,7 @@ def draft_page_context(*, request, draft: Draft, actions: dict[Decision, str]) -
     trail = reviews_by_draft(drafts=[draft])[draft.pk]
     return {
         "changed_after": _changed_after_approval(draft, trail),
-        "decision_buttons": _decision_buttons(request.user, draft, actions),
+        "decision_buttons": _decision_buttons(request.user, draft, trail, actions),
         "executions": list(
             tenant_rows(Execution, tenant_id=draft.tenant_id)
             .filter(draft_id=draft.pk)
@@ -70,11 +70,15 @@ def _shown(value) -> str:
     return "(none)" if value is MISSING else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _decision_buttons(user, draft: Draft, actions: dict[Decision, str]) -> list[DecisionButton]:
+def _decision_buttons(
+    user, draft: Draft, trail: list[DraftReview], actions: dict[Decision, str]
+) -> list[DecisionButton]:
     """Reviewers see both buttons, and why one is not open to them; others see none."""
     if not user.has_perm(REVIEW_PERMISSION):
         return []
-    refusals = services.decision_refusals(user=user, draft=draft)
+    refusals = services.decision_refusals(
+        user=user, draft=draft, state=draft.review_state, trail=trail
+    )
     return [
         DecisionButton(action, Decision(decision).label, refusals[decision])
         for decision, action in actions.items()

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.db.models import QuerySet, Subquery
-from django.db.models.functions import Now
+from django.db import connection
+from django.db.models import QuerySet
 
 from storage.actions import ActionRefused, Outcome, at_most
 from storage.choices import Decision, DraftStatus, DraftType
 from storage.models import Draft, DraftReview, User
 from storage.moments import format_moment
+from storage.people.backend import group_ids
 from storage.review.content import payment_terms
 from storage.review.rules import Progress, tenant_rules
 from storage.review.selectors import (
@@ -66,15 +67,30 @@ class _Context:
     trails: dict[UUID, list[DraftReview]]
 
 
-def decision_refusals(*, user: User, draft: Draft) -> dict[Decision, str]:
+def decision_refusals(
+    *,
+    user: User,
+    draft: Draft,
+    state: ReviewState | None = None,
+    trail: list[DraftReview] | None = None,
+) -> dict[Decision, str]:
     """For the draft page: why `user` may not approve, and may not reject, now ("" if they may).
 
-    `draft` comes from a queryset annotated by `with_review_state`.
+    `draft` comes from a queryset annotated by `with_review_state`. Its `state` under the
+    tenant's rules and its `trail` (newest first) are read here unless the page has them.
     """
     if not user.has_perm(REVIEW_PERMISSION):
         return dict.fromkeys(Decision, "you are not a reviewer")
-    context = _context(user, [draft])
-    state = review_state(draft=draft, rules=context.rules)
+    if trail is None:
+        trail = reviews_by_draft(drafts=[draft])[draft.pk]
+    if state is None:
+        state = review_state(draft=draft, rules=tenant_rules(tenant_id=user.tenant_id))
+    context = _Context(
+        user=user,
+        group_ids=group_ids(user=user),
+        rules=[],
+        trails={draft.pk: trail},  # state given
+    )
     return {
         decision: _refusal(context, draft, state, decision, seen=None)[0] for decision in Decision
     }
@@ -140,7 +156,7 @@ def _drafts(user, draft_ids: Sequence[UUID | str]) -> QuerySet:
 def _context(user, drafts: list[Draft]) -> _Context:
     return _Context(
         user=user,
-        group_ids=frozenset(user.groups.values_list("pk", flat=True)),
+        group_ids=group_ids(user=user),
         rules=tenant_rules(tenant_id=user.tenant_id),
         trails=reviews_by_draft(drafts=drafts),
     )
@@ -197,7 +213,7 @@ def _status_refusal(draft: Draft, reviews: list[DraftReview]) -> str:
 
 def _record(user, decision: Decision, reason: str, decided: list[DecisionOutcome]) -> None:
     """The trail rows, the status changes and Django's admin log entries, for decided drafts."""
-    DraftReview.objects.bulk_create(_trail_row(user, decision, reason, o) for o in decided)
+    _trail_rows(user, decision, reason, decided)
     moved = defaultdict(list)
     logged = defaultdict(list)
     for outcome in decided:
@@ -212,31 +228,46 @@ def _record(user, decision: Decision, reason: str, decided: list[DecisionOutcome
         )
 
 
-def _trail_row(user, decision: Decision, reason: str, outcome: DecisionOutcome) -> DraftReview:
-    """The decision with its snapshot of the draft, copied by the database: the content is the
-    locked row's, exactly as fingerprinted (no round trip through Python's JSON)."""
-    draft = outcome.draft
-    content = Draft.objects.filter(pk=draft.pk)
-    terms = (
-        payment_terms(payload=draft.payload) if draft.draft_type == DraftType.VPM_PAYMENT else None
-    )
-    return DraftReview(
-        tenant_id=draft.tenant_id,
-        draft_id=draft.pk,
-        reviewer=user,
-        decision=decision,
-        reason=reason,
-        from_status=draft.status,
-        to_status=outcome.to_status,
-        # The time of the decision, not of the transaction's start (NOW()): after the
-        # row lock, so that the trail's order is the order decisions were made in.
-        created_at=Now(),
-        round=outcome.round,
-        draft_type=draft.draft_type,
-        risk_level=draft.risk_level,
-        amount=terms.amount if terms else None,
-        currency=terms.currency if terms else None,
-        payload=Subquery(content.values("payload")),
-        source_context=Subquery(content.values("source_context")),
-        fingerprint=outcome.token,
-    )
+TRAIL_ROWS = f"""
+    INSERT INTO {DraftReview._meta.db_table} (
+        tenant_id, draft_id, reviewer_id, decision, reason, from_status, to_status, created_at,
+        round, draft_type, risk_level, amount, currency, payload, source_context, fingerprint)
+    SELECT draft.tenant_id, draft.draft_id, %s, %s, %s, draft.status, decided.to_status,
+        statement_timestamp(), decided.round, draft.draft_type, draft.risk_level,
+        decided.amount, decided.currency, draft.payload, draft.source_context, decided.fingerprint
+    FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::numeric[], %s::text[], %s::text[])
+        AS decided(draft_id, to_status, round, amount, currency, fingerprint)
+    JOIN {Draft._meta.db_table} draft
+        ON draft.tenant_id = %s AND draft.draft_id = decided.draft_id
+"""
+
+
+def _trail_rows(user, decision: Decision, reason: str, decided: list[DecisionOutcome]) -> None:
+    """Every decision with its snapshot of the draft, in one statement: type, risk, status and
+    content are the locked row's, copied by the database exactly as fingerprinted (no round
+    trip through Python's JSON); `created_at` is the statement's time, after the row locks, so
+    that the trail's order is the order decisions were made in."""
+    if not decided:
+        return
+    terms = [
+        payment_terms(payload=o.draft.payload)
+        if o.draft.draft_type == DraftType.VPM_PAYMENT
+        else None
+        for o in decided
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            TRAIL_ROWS,
+            [
+                user.pk,
+                Decision(decision).value,
+                reason,
+                [o.draft.pk for o in decided],
+                [o.to_status for o in decided],
+                [o.round for o in decided],
+                [t.amount if t else None for t in terms],
+                [t.currency if t else None for t in terms],
+                [o.token for o in decided],
+                user.tenant_id,
+            ],
+        )

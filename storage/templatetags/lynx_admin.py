@@ -1,9 +1,11 @@
-"""Template helpers of the portal's admin pages: escaped JSON, badges, moments, the dashboard."""
+"""Template helpers of the portal's admin pages: escaped JSON, badges, moments, list rows,
+the dashboard."""
 
 from django import template
 
 from storage.admin import dashboard as dashboard_module
 from storage.admin import display
+from storage.admin.list_rows import result_list_context
 from storage.moments import format_moment
 
 register = template.Library()
@@ -18,3 +20,9 @@ register.filter("decision_badge", display.decision_badge)
 @register.inclusion_tag("admin/storage/dashboard.html", takes_context=True)
 def dashboard(context) -> dict:
     return dashboard_module.dashboard_context(context["request"])
+
+
+@register.inclusion_tag("admin/change_list_results.html")
+def list_rows(cl) -> dict:
+    """Django's `result_list`, with rows rendered by storage.admin.list_rows."""
+    return result_list_context(cl)

@@ -1,0 +1,105 @@
+"""What a page costs the database: a constant number of queries, at most six, however many rows.
+
+Requests run as in production (`transaction=True`: the request's transaction is the outermost
+one). Counted are the statements that read or write, as the issue counts them: not the
+transaction's BEGIN and COMMIT, nor the tenancy mechanism's two `set_config` statements
+(role and no tenant, then the user's tenant), which are asserted on their own.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from storage.choices import DraftStatus, EventType, ExecutionStatus
+from storage.models import AuditEvent, SettlementIntent
+from tests.conftest import make_draft, make_execution, make_review
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MOST_QUERIES = 6
+TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK")
+TENANCY = "SELECT set_config("
+LIST_PAGES = {
+    "review queue": ("acme-reviewer", "/admin/storage/draft/"),
+    "awaiting me": ("acme-reviewer", "/admin/storage/draft/?awaiting=me"),
+    "search by request id": ("acme-reviewer", "/admin/storage/draft/?q=req-1"),
+    "drafts, all statuses": ("acme-auditor", "/admin/storage/draft/?status=all"),
+    "changed after approval": ("acme-reviewer", "/admin/storage/draft/?changed=after_approval"),
+    "decision trail": ("acme-auditor", "/admin/storage/draftreview/"),
+    "executions": ("acme-auditor", "/admin/storage/execution/"),
+    "executions, failed": ("acme-auditor", "/admin/storage/execution/?status__exact=failed"),
+    "audit events": ("acme-auditor", "/admin/storage/auditevent/"),
+    "settlement intents": ("acme-operator", "/admin/storage/settlementintent/"),
+}
+
+
+@pytest.fixture
+def people(reviewers, make_user, tenants):
+    return {
+        **reviewers,
+        "acme-operator": make_user(
+            "acme-operator", tenant=tenants["acme"], perms=("view_settlementintent",)
+        ),
+    }
+
+
+def add_rows(count: int, reviewer) -> None:
+    """`count` more rows of every list, all of them in the lists above (request ids req-1)."""
+    for index in range(count):
+        draft = make_draft(
+            "acme",
+            request_id="req-1",
+            recommended_approvers=["acme-reviewer"],
+            payload={"amount": "10.00", "currency": "EUR", "payee": {"name": f"P{index}"}},
+        )
+        make_review(draft, reviewer)
+        make_execution(draft, status=ExecutionStatus.FAILED)
+        AuditEvent.objects.create(run_id="run-1", tenant_id="acme", event_type=EventType.REFUSAL)
+        SettlementIntent.objects.create(payment_id=f"pay-{count}-{index}", tenant_id="acme")
+
+
+def cost(client, url: str) -> tuple[list[str], int]:
+    """The page's counted statements, and how many tenancy statements it ran, once the
+    process's caches (content types) are warm."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    statements = [query["sql"] for query in captured]
+    counted = [sql for sql in statements if sql not in TRANSACTION and TENANCY not in sql]
+    return counted, sum(TENANCY in sql for sql in statements)
+
+
+@pytest.mark.parametrize("page", LIST_PAGES)
+def test_a_list_page_costs_at_most_six_queries_whatever_its_rows(client, people, page):
+    username, url = LIST_PAGES[page]
+    client.force_login(people[username])
+    add_rows(2, people["acme-reviewer2"])
+    few, tenancy = cost(client, url)
+    add_rows(55, people["acme-reviewer2"])  # more than a page: the paginator pages them
+    many, _ = cost(client, url)
+
+    assert len(few) <= MOST_QUERIES, "\n".join(few)
+    assert len(many) == len(few), "\n".join(many)
+    assert tenancy == 2  # role with no tenant, then the user's tenant: no savepoint, no restore
+
+
+def test_the_draft_page_costs_at_most_six_queries(client, people):
+    client.force_login(people["acme-reviewer"])
+    draft = make_draft("acme", status=DraftStatus.SUBMITTED)
+    make_review(draft, people["acme-reviewer2"])
+    make_execution(draft)
+
+    counted, tenancy = cost(client, f"/admin/storage/draft/{draft.pk}/change/")
+
+    assert len(counted) <= MOST_QUERIES, "\n".join(counted)
+    assert tenancy == 2
+
+
+def test_the_signed_in_user_costs_one_query_with_their_permissions(client, people):
+    """Session, then the user with every permission and group the page asks about."""
+    client.force_login(people["acme-auditor"])
+    counted, _ = cost(client, "/admin/storage/execution/")
+    assert "django_session" in counted[0]
+    assert "storage_user" in counted[1] and "auth_permission" in counted[1]
+    assert not any("auth_permission" in sql or "storage_user" in sql for sql in counted[2:])
