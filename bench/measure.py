@@ -153,26 +153,49 @@ def _chunks(response):
     )
 
 
-def floor_ms(*, statements: Sequence[str], params: dict, tenant_id: str, repeat: int) -> float:
+DJANGO_ONLY_OPTIONS = {"isolation_level", "server_side_binding", "pool", "assume_role"}
+
+
+def web_connection_params() -> dict:
+    """psycopg's arguments for the web login role on the database Django uses now (a test
+    run's test database included), OPTIONS such as a socket `host` too."""
+    current, web = connection.settings_dict, settings.LYNX_WEB_DATABASE
+    given = {
+        "dbname": current["NAME"],
+        "user": web.get("USER"),
+        "password": web.get("PASSWORD"),
+        "host": current.get("HOST"),
+        "port": current.get("PORT"),
+    }
+    options = current.get("OPTIONS", {})
+    options = {k: v for k, v in options.items() if k not in DJANGO_ONLY_OPTIONS}
+    return {**{k: v for k, v in given.items() if v}, **options}
+
+
+def floor_connection() -> psycopg.Connection:
+    """The floor's own connection, as the web login role (closed by the caller)."""
+    return psycopg.connect(**web_connection_params())
+
+
+def floor_ms(
+    *,
+    conn: psycopg.Connection,
+    statements: Sequence[str],
+    params: dict,
+    tenant_id: str,
+    repeat: int,
+) -> float:
     """Median time of the page's essential SQL as the RLS role with the tenant set."""
-    web = settings.LYNX_WEB_DATABASE
     timings = []
-    with psycopg.connect(
-        dbname=web["NAME"],
-        user=web["USER"],
-        password=web.get("PASSWORD") or None,
-        host=web.get("HOST") or None,
-        port=web.get("PORT") or None,
-    ) as conn:
-        for attempt in range(repeat + 1):  # the first warms the plan cache and buffers
-            with conn.transaction(force_rollback=True):
-                conn.execute(f"SET LOCAL ROLE {settings.LYNX_DB_RLS_ROLE}")
-                conn.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant_id])
-                started = time.perf_counter()
-                for statement in statements:
-                    _run(conn, statement, params)
-                if attempt:
-                    timings.append((time.perf_counter() - started) * 1e3)
+    for attempt in range(repeat + 1):  # the first warms the plan cache and buffers
+        with conn.transaction(force_rollback=True):
+            conn.execute(f"SET LOCAL ROLE {settings.LYNX_DB_RLS_ROLE}")
+            conn.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant_id])
+            started = time.perf_counter()
+            for statement in statements:
+                _run(conn, statement, params)
+            if attempt:
+                timings.append((time.perf_counter() - started) * 1e3)
     return statistics.median(timings)
 
 

@@ -33,7 +33,7 @@ PAGE_SIZE = 50
 BOUND = 10_000  # a bounded count stops here: "about N" beyond it
 
 
-def rows(table: str, where: str, order: str = "created_at DESC", offset: int = 0) -> str:
+def rows(table: str, where: str, order: str = "created_at DESC", offset: int | str = 0) -> str:
     return (
         f"SELECT * FROM {table} WHERE tenant_id = %(tenant)s {where} "
         f"ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {offset}"
@@ -47,7 +47,7 @@ def bounded_count(table: str, where: str) -> str:
     )
 
 
-def listing(table: str, where: str = "", order: str = "created_at DESC", offset: int = 0):
+def listing(table: str, where: str = "", order: str = "created_at DESC", offset: int | str = 0):
     return (rows(table, where, order, offset), bounded_count(table, where))
 
 
@@ -139,7 +139,7 @@ PAGES = (
         "auditor",
         Kind.FILTERED,
         EXECUTIONS + "?created_at_from={range_from_day}&created_at_to={range_last_day}",
-        B_EXECUTIONS + "?created_at__gte={range_from_day}&created_at__lt={range_to_day}",
+        B_EXECUTIONS + "?created_at__gte={range_from_utc}&created_at__lt={range_to_utc}",
         listing("lynx_executions", RANGE),
     ),
     Page(
@@ -177,7 +177,7 @@ PAGES = (
         "auditor",
         Kind.FILTERED,
         EVENTS + "?created_at_from={week_ago_day}",
-        B_EVENTS + "?created_at__gte={week_ago_day}",
+        B_EVENTS + "?created_at__gte={week_ago_utc}",
         listing("lynx_audit_events", LAST_WEEK),
     ),
     Page(
@@ -189,12 +189,12 @@ PAGES = (
         listing("lynx_audit_events", "AND tool_id = 'payments.submit'"),
     ),
     Page(
-        "audit events, page 500",
+        "audit events, page 500",  # or the last page, for a tenant with fewer
         "auditor",
         Kind.UNFILTERED,
-        EVENTS + "?p=500",
-        B_EVENTS + "?p=500",
-        listing("lynx_audit_events", offset=499 * PAGE_SIZE),
+        EVENTS + "?p={deep_page}",
+        B_EVENTS + "?p={deep_page}",
+        listing("lynx_audit_events", offset="%(deep_offset)s"),
     ),
     Page(
         "run timeline",

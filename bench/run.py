@@ -9,15 +9,17 @@ import time as time_module
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
+import psycopg
 from django.db import connection
 from django.test import Client
 
 from bench import measure, people
-from bench.pages import APPROVE_50, CSV_EXPORT, PAGES, Page
+from bench.pages import APPROVE_50, CSV_EXPORT, PAGE_SIZE, PAGES, Kind, Page
 from storage.models import User
 from storage.tenancy import tenant_context
 
 EXPORT_ROWS = 300_000
+DEEP_PAGE = 500
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -52,15 +54,17 @@ def facts(*, tenant: people.MeasuredTenant) -> dict:
         "range_to_day": today - timedelta(days=30),
     }
     queries = {
-        "request_id": "SELECT request_id FROM lynx_drafts WHERE tenant_id = %s "
-        "AND request_id LIKE 'req-%%' ORDER BY created_at DESC OFFSET 100 LIMIT 1",
-        "draft_id": "SELECT draft_id::text FROM lynx_drafts WHERE tenant_id = %s "
-        "AND status = 'submitted' AND draft_type = 'vpm_payment' ORDER BY created_at LIMIT 1",
-        "execution_id": "SELECT execution_id::text FROM lynx_executions WHERE tenant_id = %s "
-        "AND rollback_instructions IS NOT NULL ORDER BY created_at DESC OFFSET 100 LIMIT 1",
-        "run_id": "SELECT run_id FROM lynx_audit_events WHERE tenant_id = %s "
-        "AND event_type = 'tool_call' ORDER BY created_at DESC OFFSET 1000 LIMIT 1",
-        # The day from which the export holds about EXPORT_ROWS rows (all, if fewer).
+        "request_id": nth_newest("request_id", "lynx_drafts", "request_id LIKE 'req-%%'", 100),
+        "draft_id": nth_newest(
+            "draft_id::text", "lynx_drafts", "status = 'submitted' AND draft_type = 'vpm_payment'"
+        ),
+        "execution_id": nth_newest(
+            "execution_id::text", "lynx_executions", "rollback_instructions IS NOT NULL", 100
+        ),
+        "run_id": nth_newest("run_id", "lynx_audit_events", "event_type = 'tool_call'", 1000),
+        "audit_events": "SELECT count(*) FROM (SELECT 1 FROM lynx_audit_events "
+        f"WHERE tenant_id = %s LIMIT {DEEP_PAGE * PAGE_SIZE}) bounded",
+        # The day of the EXPORT_ROWS-th newest row: the export holds a few more (all, if fewer).
         "export_from_day": "SELECT coalesce(min(created_at)::date, '2000-01-01') FROM "
         f"(SELECT created_at FROM lynx_audit_events WHERE tenant_id = %s "
         f"ORDER BY created_at DESC LIMIT {EXPORT_ROWS}) newest",
@@ -71,10 +75,20 @@ def facts(*, tenant: people.MeasuredTenant) -> dict:
             found[name] = cursor.fetchone()[0]
     for name in ("week_ago", "range_from", "range_to", "export_from"):
         found[name] = datetime.combine(found[f"{name}_day"], time.min, tzinfo=UTC)
-    # The export's `from` day is its first whole day: a day later than the oldest row.
-    found["export_from_day"] += timedelta(days=1)
-    found["export_from"] += timedelta(days=1)
+        found[f"{name}_utc"] = f"{found[f'{name}_day']}T00:00:00Z"
+    # Half-way down a tenant with fewer pages: the portal's page count is an estimate.
+    found["deep_page"] = max(1, min(DEEP_PAGE, found["audit_events"] // PAGE_SIZE // 2))
+    found["deep_offset"] = (found["deep_page"] - 1) * PAGE_SIZE
     return found
+
+
+def nth_newest(column: str, table: str, where: str, n: int = 0) -> str:
+    """The `n`th newest row's `column` matching `where` (the oldest one if fewer match)."""
+    return (
+        f"SELECT value FROM (SELECT {column} AS value, created_at FROM {table} "
+        f"WHERE tenant_id = %s AND {where} ORDER BY created_at DESC LIMIT {n + 1}) newest "
+        "ORDER BY created_at LIMIT 1"
+    )
 
 
 def clients(*, tenant: people.MeasuredTenant) -> dict[str, Client]:
@@ -87,27 +101,42 @@ def clients(*, tenant: people.MeasuredTenant) -> dict[str, Client]:
     return signed_in
 
 
-def measure_page(*, page: Page, tenant, client: Client, found: dict, options: Settings) -> Row:
+@dataclass
+class Context:
+    """What every measurement of one tenant needs."""
+
+    tenant: people.MeasuredTenant
+    found: dict  # facts(): ids and dates for URLs and floors
+    signed_in: dict[str, Client]
+    options: Settings
+    floor: psycopg.Connection
+
+    def floor_ms(self, statements: tuple[str, ...], params: dict, repeat: int) -> float:
+        return measure.floor_ms(
+            conn=self.floor,
+            statements=statements,
+            params=params,
+            tenant_id=self.tenant.tenant_id,
+            repeat=repeat,
+        )
+
+
+def measure_page(*, context: Context, page: Page) -> Row:
+    client, options, found = context.signed_in[page.role], context.options, context.found
     url = page.portal.format(**found)
-    row = Row(
-        page,
-        tenant,
-        measure.measure_get(client=client, url=url, repeat=options.repeat, warmup=options.warmup),
+    portal = measure.measure_get(
+        client=client, url=url, repeat=options.repeat, warmup=options.warmup
     )
+    row = Row(page, context.tenant, portal)
     if page.default:
         row.default = measure.measure_get(
             client=client,
             url=page.default.format(**found),
             repeat=options.default_repeat,
-            warmup=1,
+            warmup=min(1, options.warmup),
         )
     if page.floor:
-        row.floor_ms = measure.floor_ms(
-            statements=page.floor,
-            params=found,
-            tenant_id=tenant.tenant_id,
-            repeat=options.floor_repeat,
-        )
+        row.floor_ms = context.floor_ms(page.floor, found, options.floor_repeat)
     return row
 
 
@@ -136,80 +165,51 @@ def approved_count(*, draft_ids: list[str]) -> int:
         return cursor.fetchone()[0]
 
 
-def measure_approve(*, tenant, client: Client, options: Settings) -> list[Row]:
+def measure_approve(*, context: Context) -> list[Row]:
     """Approve 50 drafts `approve_runs` times (the first is warm-up): confirmation and decision."""
-    batches = approve_pool(tenant_id=tenant.tenant_id, count=options.approve_runs + 1)
+    tenant, runs = context.tenant, context.options.approve_runs
+    batches = approve_pool(tenant_id=tenant.tenant_id, count=runs + 1)
     confirm, decide = measure.Timing(), measure.Timing()
     approved = 0
     url = APPROVE_50.portal
     for number, batch in enumerate(batches):
-        confirmation, decision = measure.approve(client=client, url=url, draft_ids=batch)
+        confirmation, decision = measure.approve(
+            client=context.signed_in[APPROVE_50.role], url=url, draft_ids=batch
+        )
         if number:
             confirm.samples.append(confirmation)
             decide.samples.append(decision)
             approved += approved_count(draft_ids=batch)
-    floor = measure.floor_ms(
-        statements=APPROVE_50.floor,
-        params={"tenant": tenant.tenant_id, "draft_ids": batches[-1]},
-        tenant_id=tenant.tenant_id,
-        repeat=options.floor_repeat,
-    )
-    confirm_page = Page("approve 50, confirmation", "reviewer", APPROVE_50.kind, url)
+    params = {"tenant": tenant.tenant_id, "draft_ids": batches[-1]}
+    floor = context.floor_ms(APPROVE_50.floor, params, context.options.floor_repeat)
+    confirm_page = Page("approve 50, confirmation", APPROVE_50.role, Kind.PAGE, url)
+    notes = {"approved": approved, "of": 50 * runs}
     return [
         Row(confirm_page, tenant, confirm),
-        Row(
-            APPROVE_50,
-            tenant,
-            decide,
-            floor_ms=floor,
-            notes={"approved": approved, "of": 50 * options.approve_runs},
-        ),
+        Row(APPROVE_50, tenant, decide, floor_ms=floor, notes=notes),
     ]
 
 
-def measure_export(*, tenant, client: Client, found: dict, options: Settings) -> Row:
-    url = CSV_EXPORT.portal.format(**found)
-    result = measure.export(client=client, url=url)
-    floor = measure.floor_ms(
-        statements=CSV_EXPORT.floor, params=found, tenant_id=tenant.tenant_id, repeat=1
-    )
-    timing = measure.Timing(
-        [measure.Sample(result.seconds * 1e3, float("nan"), 0, 0.0, result.status)]
-    )
-    return Row(
-        CSV_EXPORT,
-        tenant,
-        timing,
-        floor_ms=floor,
-        notes={
-            "rows": result.rows,
-            "rows_per_s": result.rows_per_second,
-            "peak_mb": result.peak_mb,
-        },
-    )
+def measure_export(*, context: Context) -> Row:
+    url = CSV_EXPORT.portal.format(**context.found)
+    result = measure.export(client=context.signed_in[CSV_EXPORT.role], url=url)
+    floor = context.floor_ms(CSV_EXPORT.floor, context.found, 1)
+    sample = measure.Sample(result.seconds * 1e3, float("nan"), 0, 0.0, result.status)
+    notes = {"rows": result.rows, "rows_per_s": result.rows_per_second, "peak_mb": result.peak_mb}
+    return Row(CSV_EXPORT, context.tenant, measure.Timing([sample]), floor_ms=floor, notes=notes)
 
 
 def run(*, options: Settings, say=print) -> list[Row]:
+    """Every page for each measured tenant, then approve 50 and the export."""
     rows = []
-    for tenant in people.measured_tenants():
-        found = facts(tenant=tenant)
-        signed_in = clients(tenant=tenant)
-        for page in PAGES:
-            started = time_module.monotonic()
-            rows.append(
-                measure_page(
-                    page=page,
-                    tenant=tenant,
-                    client=signed_in[page.role],
-                    found=found,
-                    options=options,
-                )
-            )
-            say(f"  {tenant.label}: {page.name} ({time_module.monotonic() - started:.1f} s)")
-        say(f"  {tenant.label}: approve 50")
-        rows += measure_approve(tenant=tenant, client=signed_in["reviewer"], options=options)
-        say(f"  {tenant.label}: CSV export")
-        rows.append(
-            measure_export(tenant=tenant, client=signed_in["auditor"], found=found, options=options)
-        )
+    with measure.floor_connection() as floor:
+        for tenant in people.measured_tenants():
+            context = Context(tenant, facts(tenant=tenant), clients(tenant=tenant), options, floor)
+            for page in PAGES:
+                started = time_module.monotonic()
+                rows.append(measure_page(context=context, page=page))
+                say(f"  {tenant.label}: {page.name} ({time_module.monotonic() - started:.1f} s)")
+            rows += measure_approve(context=context)
+            rows.append(measure_export(context=context))
+            say(f"  {tenant.label}: approve 50 and CSV export")
     return rows
