@@ -1,6 +1,7 @@
 """`manage.py bench_load`: signed-in people against gunicorn with 4 workers, no pause."""
 
 import json
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -19,8 +20,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--users", type=int, default=50)
         parser.add_argument("--seconds", type=int, default=60)
+        parser.add_argument("--out", default="", help="Also append the figures to this file.")
 
-    def handle(self, *args, users: int, seconds: int, **options):
+    def handle(self, *args, users: int, seconds: int, out: str, **options):
         with connection.cursor() as cursor:
             try:
                 state = marker.require_mark(cursor=cursor)
@@ -36,4 +38,8 @@ class Command(BaseCommand):
             and figures["errors_5xx_or_broken"] == 0
             else f"misses: >= {TARGET_REQUESTS_PER_S} req/s and 0 errors"
         )
-        self.stdout.write(json.dumps({**figures, "verdict": verdict}, indent=2))
+        text = json.dumps({**figures, "verdict": verdict}, indent=2)
+        self.stdout.write(text)
+        if out:
+            with Path(out).open("a") as file:
+                file.write(f"\n## Load: {users} people, {seconds} s\n\n```json\n{text}\n```\n")
