@@ -21,7 +21,7 @@ import devdb  # noqa: E402
 DATABASE = "lynx_bench"
 
 
-def maintenance(url: str):
+def maintenance(*, url: str):
     """A connection to database `postgres` of `url`'s server, as `url`'s role."""
     import psycopg
 
@@ -29,24 +29,24 @@ def maintenance(url: str):
     return psycopg.connect(url.replace(f"/{name}", "/postgres", 1), autocommit=True)
 
 
-def database_exists(url: str) -> bool:
+def database_exists(*, url: str) -> bool:
     name = urlsplit(url).path.lstrip("/")
-    with maintenance(url) as conn:
+    with maintenance(url=url) as conn:
         query = "SELECT 1 FROM pg_database WHERE datname = %s"
         return conn.execute(query, [name]).fetchone() is not None
 
 
-def is_superuser(url: str) -> bool:
-    with maintenance(url) as conn:
+def is_superuser(*, url: str) -> bool:
+    with maintenance(url=url) as conn:
         query = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
         return conn.execute(query).fetchone()[0]
 
 
 def bench_env() -> dict[str, str]:
     url = os.environ.get("DATABASE_URL") or devdb.embedded_url(DATABASE)
-    if not is_superuser(url):
+    if not is_superuser(url=url):
         return {}
-    created = not database_exists(url)
+    created = not database_exists(url=url)
     found = devdb.provision(url)
     return {**found, "LYNX_BENCH_NEW_DATABASE": "1"} if created else found
 

@@ -142,7 +142,7 @@ def fill_pool(*, decisions: int) -> None:
         POOL[tenant.tenant_id] = [draft for batch in batches for draft in batch]
 
 
-def percentile(values: list[float], share: float) -> float:
+def percentile(*, values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
@@ -194,7 +194,7 @@ def run_load(*, users: int, seconds: int) -> dict:
     return summary(results=results, users=users, elapsed=elapsed)
 
 
-def wait_until_serving(timeout: float = 30) -> None:
+def wait_until_serving(*, timeout: float = 30) -> None:
     until = time.monotonic() + timeout
     while time.monotonic() < until:
         status, _, _ = Browser(port=PORT).request("GET", "/admin/login/")
@@ -217,7 +217,7 @@ def summary(*, results: Results, users: int, elapsed: float) -> dict:
         "refused_4xx": sum(400 <= status < 500 for _, status, _ in requests),
         "decisions": sum(path == "approve: decision" for path, _, _ in requests),
         "latency_ms": {
-            name: round(percentile(latencies, share))
+            name: round(percentile(values=latencies, share=share))
             for name, share in (
                 ("p50", 0.5),
                 ("p90", 0.9),

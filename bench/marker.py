@@ -38,10 +38,10 @@ def write_mark(*, cursor: CursorWrapper, state: dict) -> None:
     """Store `state` (marked as the benchmark's) as the database's comment."""
     text = json.dumps({**state, "purpose": PURPOSE})
     database = connection.ops.quote_name(connection.settings_dict["NAME"])
-    cursor.execute(f"COMMENT ON DATABASE {database} IS {quote_literal(cursor, text)}")
+    cursor.execute(f"COMMENT ON DATABASE {database} IS {quote_literal(cursor=cursor, text=text)}")
 
 
-def quote_literal(cursor: CursorWrapper, text: str) -> str:
+def quote_literal(*, cursor: CursorWrapper, text: str) -> str:
     """COMMENT takes no parameters: quote as PostgreSQL does."""
     cursor.execute("SELECT quote_literal(%s)", [text])
     return cursor.fetchone()[0]

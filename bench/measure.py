@@ -12,7 +12,7 @@ import re
 import statistics
 import time
 import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import psycopg
@@ -71,7 +71,7 @@ class QueryRecorder:
             self.count += 1
 
 
-def timed_request(send: Callable[[], object]) -> tuple[Sample, object]:
+def timed_request(*, send: Callable[[], object]) -> tuple[Sample, object]:
     """One request, timed; `send` returns the response, whose content is read inside."""
     recorder = QueryRecorder()
     with connection.execute_wrapper(recorder):
@@ -93,7 +93,7 @@ def measure_get(*, client: Client, url: str, repeat: int, warmup: int) -> Timing
         client.get(url, secure=True)
     timing = Timing()
     for _ in range(repeat):
-        sample, _ = timed_request(lambda: client.get(url, secure=True))
+        sample, _ = timed_request(send=lambda: client.get(url, secure=True))
         timing.samples.append(sample)
     return timing
 
@@ -105,7 +105,7 @@ def approve(*, client: Client, url: str, draft_ids: Sequence[str]) -> tuple[Samp
     """Approve `draft_ids` as a reviewer does: the confirmation page, then "Yes, approve"
     with the tokens it showed. Both requests are timed."""
     chosen = {"action": "approve_selected", "_selected_action": list(draft_ids), "index": "0"}
-    confirm, page = timed_request(lambda: client.post(url, chosen, secure=True))
+    confirm, page = timed_request(send=lambda: client.post(url, chosen, secure=True))
     fields = HIDDEN.findall(page.content.decode())
     answer = {
         "action": "approve_selected",
@@ -114,7 +114,7 @@ def approve(*, client: Client, url: str, draft_ids: Sequence[str]) -> tuple[Samp
         "_selected_action": [value for name, value in fields if name == "_selected_action"],
         "_seen": [value for name, value in fields if name == "_seen"],
     }
-    decide, _ = timed_request(lambda: client.post(url, answer, secure=True))
+    decide, _ = timed_request(send=lambda: client.post(url, answer, secure=True))
     return confirm, decide
 
 
@@ -147,7 +147,7 @@ def export(*, client: Client, url: str) -> ExportResult:
     return ExportResult(max(lines - 1, 0), seconds, peak / 2**20, response.status_code)
 
 
-def _chunks(response):
+def _chunks(response) -> Iterable[bytes]:
     return (
         response.streaming_content if getattr(response, "streaming", False) else [response.content]
     )
@@ -193,13 +193,13 @@ def floor_ms(
             conn.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant_id])
             started = time.perf_counter()
             for statement in statements:
-                _run(conn, statement, params)
+                _run(conn=conn, statement=statement, params=params)
             if attempt:
                 timings.append((time.perf_counter() - started) * 1e3)
     return statistics.median(timings)
 
 
-def _run(conn: psycopg.Connection, statement: str, params: dict) -> None:
+def _run(*, conn: psycopg.Connection, statement: str, params: dict) -> None:
     with conn.cursor() as cursor:
         if statement.startswith("COPY"):
             query = psycopg.ClientCursor(conn).mogrify(statement, params)

@@ -121,7 +121,7 @@ def add_decision_trail(*, tenant_id: str) -> None:
                    CASE WHEN status = 'rejected' THEN 'The figures do not match the invoice.'
                         ELSE '' END,
                    'submitted', CASE WHEN status = 'rejected' THEN 'rejected' ELSE 'approved' END,
-                   created_at + interval '2 hours', 1, draft_type, risk_level,
+                   least(created_at + interval '2 hours', now()), 1, draft_type, risk_level,
                    CASE WHEN draft_type = 'vpm_payment' THEN (payload ->> 'amount')::numeric END,
                    CASE WHEN draft_type = 'vpm_payment' THEN payload ->> 'currency' END,
                    payload, source_context,

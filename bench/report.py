@@ -75,7 +75,7 @@ def misses(row: Row, *, constant_queries: bool) -> list[str]:
     return found
 
 
-def constant_query_pages(rows: Iterable[Row]) -> set[str]:
+def constant_query_pages(*, rows: Iterable[Row]) -> set[str]:
     """Pages whose query count is the same on every request, for both tenants."""
     counts = defaultdict(set)
     for row in rows:
@@ -127,8 +127,8 @@ def machine() -> str:
     )
 
 
-def markdown(rows: list[Row], *, scale: float, options) -> str:
-    constant = constant_query_pages(rows)
+def markdown(*, rows: list[Row], scale: float, options) -> str:
+    constant = constant_query_pages(rows=rows)
     lines = [
         f"Scale {scale:g}; {options.repeat} timed requests per portal page after "
         f"{options.warmup} warm-up, {options.default_repeat} per default-admin page, "
@@ -141,6 +141,6 @@ def markdown(rows: list[Row], *, scale: float, options) -> str:
     return "\n".join(lines) + "\n"
 
 
-def failures(rows: list[Row]) -> int:
-    constant = constant_query_pages(rows)
+def failures(*, rows: list[Row]) -> int:
+    constant = constant_query_pages(rows=rows)
     return sum(bool(misses(row, constant_queries=row.page.name in constant)) for row in rows)

@@ -53,14 +53,23 @@ def facts(*, tenant: people.MeasuredTenant) -> dict:
         "range_to_day": today - timedelta(days=30),
     }
     queries = {
-        "request_id": nth_newest("request_id", "lynx_drafts", "request_id LIKE 'req-%%'", 100),
+        "request_id": nth_newest(
+            column="request_id", table="lynx_drafts", where="request_id LIKE 'req-%%'", n=100
+        ),
         "draft_id": nth_newest(
-            "draft_id::text", "lynx_drafts", "status = 'submitted' AND draft_type = 'vpm_payment'"
+            column="draft_id::text",
+            table="lynx_drafts",
+            where="status = 'submitted' AND draft_type = 'vpm_payment'",
         ),
         "execution_id": nth_newest(
-            "execution_id::text", "lynx_executions", "rollback_instructions IS NOT NULL", 100
+            column="execution_id::text",
+            table="lynx_executions",
+            where="rollback_instructions IS NOT NULL",
+            n=100,
         ),
-        "run_id": nth_newest("run_id", "lynx_audit_events", "event_type = 'tool_call'", 1000),
+        "run_id": nth_newest(
+            column="run_id", table="lynx_audit_events", where="event_type = 'tool_call'", n=1000
+        ),
         "audit_events": "SELECT count(*) FROM (SELECT 1 FROM lynx_audit_events "
         f"WHERE tenant_id = %s LIMIT {DEEP_PAGE * PAGE_SIZE}) bounded",
         # The day of the EXPORT_ROWS-th newest row: the export holds a few more (all, if fewer).
@@ -81,7 +90,7 @@ def facts(*, tenant: people.MeasuredTenant) -> dict:
     return found
 
 
-def nth_newest(column: str, table: str, where: str, n: int = 0) -> str:
+def nth_newest(*, column: str, table: str, where: str, n: int = 0) -> str:
     """The `n`th newest row's `column` matching `where` (the oldest one if fewer match)."""
     return (
         f"SELECT value FROM (SELECT {column} AS value, created_at FROM {table} "
@@ -111,7 +120,7 @@ class Context:
     options: Settings
     floor: psycopg.Connection
 
-    def floor_ms(self, statements: tuple[str, ...], params: dict, repeat: int) -> float:
+    def floor_ms(self, *, statements: tuple[str, ...], params: dict, repeat: int) -> float:
         return measure.floor_ms(
             conn=self.floor,
             statements=statements,
@@ -136,7 +145,9 @@ def measure_page(*, context: Context, page: Page) -> Row:
             warmup=min(1, options.warmup),
         )
     if page.floor:
-        row.floor_ms = context.floor_ms(page.floor, found, options.floor_repeat)
+        row.floor_ms = context.floor_ms(
+            statements=page.floor, params=found, repeat=options.floor_repeat
+        )
     return row
 
 
@@ -181,7 +192,9 @@ def measure_approve(*, context: Context) -> list[Row]:
             decide.samples.append(decision)
             approved += approved_count(draft_ids=batch)
     params = {"tenant": tenant.tenant_id, "draft_ids": batches[-1]}
-    floor = context.floor_ms(APPROVE_50.floor, params, context.options.floor_repeat)
+    floor = context.floor_ms(
+        statements=APPROVE_50.floor, params=params, repeat=context.options.floor_repeat
+    )
     confirm_page = Page("approve 50, confirmation", APPROVE_50.role, Kind.PAGE, url)
     notes = {"approved": approved, "of": 50 * runs}
     return [
@@ -193,7 +206,7 @@ def measure_approve(*, context: Context) -> list[Row]:
 def measure_export(*, context: Context) -> Row:
     url = CSV_EXPORT.portal.format(**context.found)
     result = measure.export(client=context.signed_in[CSV_EXPORT.role], url=url)
-    floor = context.floor_ms(CSV_EXPORT.floor, context.found, 1)
+    floor = context.floor_ms(statements=CSV_EXPORT.floor, params=context.found, repeat=1)
     sample = measure.Sample(result.seconds * 1e3, float("nan"), 0, 0.0, result.status)
     notes = {"rows": result.rows, "rows_per_s": result.rows_per_second, "peak_mb": result.peak_mb}
     return Row(CSV_EXPORT, context.tenant, measure.Timing([sample]), floor_ms=floor, notes=notes)

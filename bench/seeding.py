@@ -64,7 +64,7 @@ def insert_chunks(
             say(f"  {table}: rows {lo:,} to {hi:,} of {rows[table]:,} ({elapsed:.0f} s)")
 
 
-def in_parallel(jobs: list[Callable[[], None]]) -> None:
+def in_parallel(*, jobs: list[Callable[[], None]]) -> None:
     """Run each job on a thread of its own (own connection); re-raise the first failure."""
     failures: list[BaseException] = []
 
@@ -95,7 +95,7 @@ def run_statements(*, statements: list[str], say: Callable[[str], None]) -> None
             say(f"  {statement[:90]} ({time.monotonic() - started:.0f} s)")
 
 
-def table_of(statement: str) -> str:
+def table_of(*, statement: str) -> str:
     """The table an `ALTER TABLE t ...` or `CREATE INDEX ... ON t USING ...` statement builds on."""
     words = statement.split()
     name = words[2] if words[0] == "ALTER" else words[words.index("ON") + 1]
@@ -113,10 +113,10 @@ def restore_keys(*, state: dict, say: Callable[[str], None]) -> dict:
     keys_first = sorted(
         (d for d in definitions if d not in foreign), key=lambda d: " PRIMARY KEY " not in d
     )
-    audit = [d for d in keys_first if table_of(d) == "lynx_audit_events"]
+    audit = [d for d in keys_first if table_of(statement=d) == "lynx_audit_events"]
     others = [d for d in keys_first if d not in audit]
     in_parallel(
-        [
+        jobs=[
             lambda: run_statements(statements=audit, say=say),
             lambda: run_statements(statements=others, say=say),
         ]
@@ -155,7 +155,7 @@ def load_rows(*, scale: float, state: dict, say: Callable[[str], None]) -> dict:
 
     queue = chunks(rows=rows)
     in_parallel(
-        [
+        jobs=[
             lambda: insert_chunks(queue=queue, rows=rows, end_epoch=end_epoch, say=say)
             for _ in range(INSERT_CONNECTIONS)
         ]
@@ -169,7 +169,7 @@ def vacuum_analyze(*, say: Callable[[str], None]) -> None:
     others = [t for t in marker.SPEC_TABLES if t != "lynx_audit_events"]
     others += ["lynx_draft_reviews", "storage_user", "portal_tenants"]
     in_parallel(
-        [
+        jobs=[
             lambda: run_statements(statements=["VACUUM ANALYZE lynx_audit_events"], say=say),
             lambda: run_statements(statements=[f"VACUUM ANALYZE {t}" for t in others], say=say),
         ]

@@ -44,7 +44,7 @@ def test_every_page_answers_for_both_tenants_with_constant_bounded_queries(capsy
 
     rows = run(options=QUICK, say=lambda line: None)
 
-    table = report.markdown(rows, scale=SCALE, options=QUICK)
+    table = report.markdown(rows=rows, scale=SCALE, options=QUICK)
     measured = {(row.page.name, row.tenant.label) for row in rows}
     for tenant in people.measured_tenants():
         for page in ALL_PAGES:

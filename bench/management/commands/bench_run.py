@@ -43,8 +43,8 @@ class Command(BaseCommand):
             approve_runs=options["approve_runs"],
         )
         rows = run(options=chosen, say=lambda line: self.stderr.write(line))
-        table = report.markdown(rows, scale=state["scale"], options=chosen)
+        table = report.markdown(rows=rows, scale=state["scale"], options=chosen)
         if out:
             Path(out).write_text(table)
         self.stdout.write(table)
-        self.stderr.write(f"{report.failures(rows)} of {len(rows)} rows miss a target.")
+        self.stderr.write(f"{report.failures(rows=rows)} of {len(rows)} rows miss a target.")
