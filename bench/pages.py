@@ -2,9 +2,9 @@
 
 URLs are templates filled per tenant from `Facts` (ids and dates found in its rows), so
 when a page moves, this table is the one place to change. The floor is the page's
-essential SQL: the rows it shows and the count it truly needs (bounded, unordered), run
-as the RLS role with the tenant set (bench/measure.py); `%(tenant)s` and the facts are
-its parameters.
+essential SQL: the rows it shows and the least a count may cost (the planner's estimate,
+which a list shows as "about N"), run as the RLS role with the tenant set
+(bench/measure.py); `%(tenant)s` and the facts are its parameters.
 """
 
 from dataclasses import dataclass
@@ -30,7 +30,6 @@ class Page:
 
 
 PAGE_SIZE = 50
-BOUND = 10_000  # a bounded count stops here: "about N" beyond it
 
 
 def rows(table: str, where: str, order: str = "created_at DESC", offset: int | str = 0) -> str:
@@ -40,15 +39,13 @@ def rows(table: str, where: str, order: str = "created_at DESC", offset: int | s
     )
 
 
-def bounded_count(table: str, where: str) -> str:
-    return (
-        f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE tenant_id = %(tenant)s {where} "
-        f"LIMIT {BOUND}) bounded"
-    )
+def estimated_count(table: str, where: str) -> str:
+    """The cheapest honest count for "about N": the planner's estimate (one EXPLAIN)."""
+    return f"EXPLAIN SELECT 1 FROM {table} WHERE tenant_id = %(tenant)s {where}"
 
 
 def listing(table: str, where: str = "", order: str = "created_at DESC", offset: int | str = 0):
-    return (rows(table, where, order, offset), bounded_count(table, where))
+    return (rows(table, where, order, offset), estimated_count(table, where))
 
 
 DRAFTS = "/admin/storage/draft/"
@@ -224,11 +221,15 @@ PAGES = (
         (
             "SELECT risk_level, count(*), min(created_at) FROM lynx_drafts "
             f"WHERE tenant_id = %(tenant)s {SUBMITTED} GROUP BY 1",
+            f"SELECT count(*) FROM lynx_drafts WHERE tenant_id = %(tenant)s {AWAITING}",
             "SELECT status, count(*) FROM lynx_executions WHERE tenant_id = %(tenant)s "
             "AND created_at >= now() - interval '1 day' GROUP BY 1",
             "SELECT count(*) FROM settlement_intents WHERE tenant_id = %(tenant)s "
             "AND settlement_status = 'processing' AND updated_at < now() - interval '1 hour'",
-            rows("lynx_audit_events", "AND event_type = 'refusal'").replace("LIMIT 50", "LIMIT 5"),
+            rows(
+                "lynx_audit_events",
+                "AND event_type = 'refusal' AND created_at >= now() - interval '7 days'",
+            ).replace("LIMIT 50", "LIMIT 5"),
             "SELECT created_at::date, status, count(*) FROM lynx_executions "
             "WHERE tenant_id = %(tenant)s AND created_at >= current_date - 13 GROUP BY 1, 2",
         ),
