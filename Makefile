@@ -10,7 +10,7 @@ WITH_DB = DB_ENV=$$($(PY) scripts/devdb.py env) || exit 1; eval "$$DB_ENV"
 # `make run` is for trying the portal on this machine: debug on, no HTTPS.
 DEV_ENV = export DEBUG=$${DEBUG:-true}
 
-.PHONY: run bootstrap test lint db-stop db-reset bench-adoption reliability
+.PHONY: run bootstrap test lint db-stop db-reset bench-adoption reliability bench
 
 run: bootstrap
 	@$(WITH_DB); $(DEV_ENV); \
@@ -37,6 +37,24 @@ reliability: $(INSTALLED)
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Issue 8's benchmark (bench/README.md): seed `lynx_bench` at BENCH_SCALE unless seeded at it
+# already (BENCH_SEED_FLAGS=--reset to replace another scale), then every page in-process
+# beside the default admin and the SQL floor, then 50 people against gunicorn for 60 s.
+BENCH_SCALE ?= 1
+BENCH_SEED_FLAGS ?=
+BENCH_RUN_FLAGS ?=
+BENCH_LOAD_FLAGS ?=
+BENCH_RESULTS := bench/results.md
+bench: $(INSTALLED)
+	@DB_ENV=$$($(PY) bench/env.py) || exit 1; eval "$$DB_ENV"; \
+	export LYNX_BENCH=1 SECRET_KEY=$${SECRET_KEY:-bench-only-not-a-secret}; \
+	$(PY) manage.py migrate --no-input -v0 && \
+	$(PY) manage.py collectstatic --no-input -v0 && \
+	$(PY) manage.py bench_seed --scale $(BENCH_SCALE) $(BENCH_SEED_FLAGS) \
+		$${LYNX_BENCH_NEW_DATABASE:+--mark} && \
+	$(PY) manage.py bench_run --out $(BENCH_RESULTS) $(BENCH_RUN_FLAGS) && \
+	$(PY) manage.py bench_load --out $(BENCH_RESULTS) $(BENCH_LOAD_FLAGS)
 
 # Lynx AI's insert stalls while migrate adopts 1M live audit events (bench/README.md).
 bench-adoption: $(INSTALLED)

@@ -105,9 +105,10 @@ def sql(env: dict, statement: str, params=()) -> list:
 class Browser:
     """One person's session over plain HTTP: cookies kept by hand (they are Secure)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = PORT) -> None:
         self.cookies: dict[str, str] = {}
-        self.connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        self.port = port
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def request(self, method: str, path: str, form: dict | None = None):
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
@@ -123,7 +124,7 @@ class Browser:
             data = response.read()
         except (OSError, http.client.HTTPException):
             self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             return 599, b"", time.perf_counter() - started
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
@@ -131,10 +132,10 @@ class Browser:
                 self.cookies[name] = rest.split(";", 1)[0]
         return response.status, data, time.perf_counter() - started
 
-    def sign_in(self, username: str) -> bool:
+    def sign_in(self, username: str, password: str = PASSWORD) -> bool:
         self.request("GET", "/admin/login/")
         status, _, _ = self.request(
-            "POST", "/admin/login/", {"username": username, "password": PASSWORD}
+            "POST", "/admin/login/", {"username": username, "password": password}
         )
         return status == 302
 
@@ -383,6 +384,28 @@ def admin_log_cost(env: dict, rows: int = 2000) -> dict:
     }
 
 
+def start_gunicorn(env: dict, *, port: int, workers: int, threads: int) -> subprocess.Popen:
+    """The portal under gunicorn on 127.0.0.1:`port`, with `env` (the web login role)."""
+    return subprocess.Popen(
+        [
+            str(Path(PY).parent / "gunicorn"),
+            "lynxportal.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "60",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--report", required=True)
@@ -400,24 +423,7 @@ def main() -> int:
     manage(env, "migrate", "--no-input")
     manage(env, "seed_demo", "--force")
     manage(env, "collectstatic", "--no-input")
-    gunicorn = subprocess.Popen(
-        [
-            str(Path(PY).parent / "gunicorn"),
-            "lynxportal.wsgi",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            "3",
-            "--threads",
-            "8",
-            "--timeout",
-            "60",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    gunicorn = start_gunicorn(env, port=PORT, workers=3, threads=8)
     try:
         time.sleep(3)
         figures = {"load": load(args.users, args.seconds)}

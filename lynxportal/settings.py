@@ -98,6 +98,10 @@ INSTALLED_APPS = [
     "storage",
     "demo",  # only `manage.py seed_demo`; production imports none of it
 ]
+# The benchmark (bench/README.md): its commands and the default admin it compares with.
+LYNX_BENCH = env.bool("LYNX_BENCH", default=False)
+if LYNX_BENCH:
+    INSTALLED_APPS += ["bench"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

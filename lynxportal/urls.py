@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.http import Http404
 from django.urls import path
@@ -15,3 +16,8 @@ urlpatterns = [
     path("admin/r/<path:content_type_id>/<path:object_id>/", no_site_pages),
     path("admin/", admin.site.urls),
 ]
+
+if settings.LYNX_BENCH:  # the benchmark's default admin, for comparison (bench/README.md)
+    from bench.urls import urlpatterns as bench_urlpatterns
+
+    urlpatterns += bench_urlpatterns

