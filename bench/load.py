@@ -1,7 +1,7 @@
 """Load: signed-in reviewers, auditors and operators against gunicorn, no pause between requests.
 
-Gunicorn is started as bench/reliability.py starts it (`start_gunicorn`: the web login role,
-production settings) with 4 workers. Each simulated person signs in with a password, then
+Gunicorn is started as the reliability campaign starts it (bench/serving.py: the web login
+role, production settings) with 4 workers. Each simulated person signs in with a password, then
 requests pages from their role's mix until the time is up; reviewers now and then approve
 a pool draft (confirmation page, then "Yes, approve" with its token), as people would.
 60% of the people are in the largest tenant, 40% in the median one.
@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bench import people
-from bench.reliability import Browser, environment, start_gunicorn
+from bench.reliability import environment
+from bench.serving import Browser, start_gunicorn, wait_until_serving
 
 PORT = 8766
 WORKERS = 4
@@ -192,16 +193,6 @@ def run_load(*, users: int, seconds: int) -> dict:
         gunicorn.terminate()
         gunicorn.wait(30)
     return summary(results=results, users=users, elapsed=elapsed)
-
-
-def wait_until_serving(*, timeout: float = 30) -> None:
-    until = time.monotonic() + timeout
-    while time.monotonic() < until:
-        status, _, _ = Browser(port=PORT).request("GET", "/admin/login/")
-        if status == 200:
-            return
-        time.sleep(0.5)
-    raise RuntimeError("gunicorn did not answer within 30 s")
 
 
 def summary(*, results: Results, users: int, elapsed: float) -> dict:

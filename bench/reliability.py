@@ -23,7 +23,6 @@ every loop is bounded in time.
 """
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -33,16 +32,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
+sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 from devdb import provision  # noqa: E402  (the same roles as `make test`'s servers)
+
+from bench.serving import PASSWORD, PORT, Browser, start_gunicorn, wait_until_serving  # noqa: E402
 
 PY = sys.executable
 DATABASE = "lynx_reliability"
-PORT = 8765
-PASSWORD = "lynx-demo"
 PEOPLE = {
     "acme": ["acme-reviewer", "acme-reviewer2", "acme-auditor"],
     "globex": ["globex-reviewer", "globex-reviewer2", "globex-auditor"],
@@ -100,44 +98,6 @@ def sql(env: dict, statement: str, params=()) -> list:
     with psycopg.connect(owner_url(env), autocommit=True) as conn:
         cursor = conn.execute(statement, params)
         return cursor.fetchall() if cursor.description else []
-
-
-class Browser:
-    """One person's session over plain HTTP: cookies kept by hand (they are Secure)."""
-
-    def __init__(self, port: int = PORT) -> None:
-        self.cookies: dict[str, str] = {}
-        self.port = port
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def request(self, method: str, path: str, form: dict | None = None):
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
-            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
-            body = urlencode(form, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            return 599, b"", time.perf_counter() - started
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                self.cookies[name] = rest.split(";", 1)[0]
-        return response.status, data, time.perf_counter() - started
-
-    def sign_in(self, username: str, password: str = PASSWORD) -> bool:
-        self.request("GET", "/admin/login/")
-        status, _, _ = self.request(
-            "POST", "/admin/login/", {"username": username, "password": password}
-        )
-        return status == 302
 
 
 DRAFT_LINK = re.compile(rb'href="/admin/storage/draft/([0-9a-f-]{36})/change/"')
@@ -384,28 +344,6 @@ def admin_log_cost(env: dict, rows: int = 2000) -> dict:
     }
 
 
-def start_gunicorn(env: dict, *, port: int, workers: int, threads: int) -> subprocess.Popen:
-    """The portal under gunicorn on 127.0.0.1:`port`, with `env` (the web login role)."""
-    return subprocess.Popen(
-        [
-            str(Path(PY).parent / "gunicorn"),
-            "lynxportal.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--timeout",
-            "60",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--report", required=True)
@@ -425,7 +363,7 @@ def main() -> int:
     manage(env, "collectstatic", "--no-input")
     gunicorn = start_gunicorn(env, port=PORT, workers=3, threads=8)
     try:
-        time.sleep(3)
+        wait_until_serving()
         figures = {"load": load(args.users, args.seconds)}
         figures["admin log cost"] = admin_log_cost(env)
         figures["restart mid-request"] = restart_mid_request(env)
