@@ -159,7 +159,7 @@ def run_load(*, users: int, seconds: int) -> dict:
     )
     gunicorn = start_gunicorn(env, port=PORT, workers=WORKERS, threads=THREADS)
     try:
-        wait_until_serving()
+        wait_until_serving(port=PORT)
         results = Results()
         # Sign-ins (a password hash each, ~0.3 s of CPU) happen before the clock starts.
         with ThreadPoolExecutor(WORKERS) as pool:

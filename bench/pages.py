@@ -219,19 +219,20 @@ PAGES = (
         "/admin/",
         "/bench-admin/",
         (
+            # What an auditor's dashboard must read on a warm visit: an auditor has no queue
+            # of their own (no "awaiting me"), and the chart's earlier days are cached, so
+            # only the last 24 hours of executions (today's bar among them) are read.
             "SELECT risk_level, count(*), min(created_at) FROM lynx_drafts "
             f"WHERE tenant_id = %(tenant)s {SUBMITTED} GROUP BY 1",
-            f"SELECT count(*) FROM lynx_drafts WHERE tenant_id = %(tenant)s {AWAITING}",
-            "SELECT status, count(*) FROM lynx_executions WHERE tenant_id = %(tenant)s "
-            "AND created_at >= now() - interval '1 day' GROUP BY 1",
+            "SELECT created_at::date, status, count(*) FROM lynx_executions "
+            "WHERE tenant_id = %(tenant)s AND created_at >= now() - interval '1 day' "
+            "GROUP BY 1, 2",
             "SELECT count(*) FROM settlement_intents WHERE tenant_id = %(tenant)s "
             "AND settlement_status = 'processing' AND updated_at < now() - interval '1 hour'",
             rows(
                 "lynx_audit_events",
                 "AND event_type = 'refusal' AND created_at >= now() - interval '7 days'",
             ).replace("LIMIT 50", "LIMIT 5"),
-            "SELECT created_at::date, status, count(*) FROM lynx_executions "
-            "WHERE tenant_id = %(tenant)s AND created_at >= current_date - 13 GROUP BY 1, 2",
         ),
     ),
 )
