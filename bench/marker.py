@@ -58,6 +58,14 @@ def require_mark(*, cursor: CursorWrapper) -> dict:
     return state
 
 
+def require_seeded(*, cursor: CursorWrapper) -> dict:
+    """The mark of a benchmark database that `bench_seed` has filled, for the measuring commands."""
+    state = require_mark(cursor=cursor)
+    if "scale" not in state:
+        raise NotABenchmarkDatabase("The database is not seeded: run manage.py bench_seed first.")
+    return state
+
+
 def bulk_load_definitions(*, cursor: CursorWrapper) -> list[str]:
     """Statements recreating the spec tables' keys, indexes and foreign keys, in that order.
 

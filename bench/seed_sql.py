@@ -11,6 +11,8 @@ every table, the median about 0.4%.
 
 from collections.abc import Mapping
 
+from demo.content import DENIALS, DOC_TITLES, FAILURES
+
 TENANTS = 100
 DAYS = 185
 SLOTS = 10_000
@@ -94,17 +96,6 @@ TOOLS = (
 )
 OTHER_TOOLS = ("knowledge.search", "email.send", "crm.lookup")
 ALL_TOOLS = tuple(tool for family in TOOLS for tool in family) + OTHER_TOOLS
-FAILURES = (
-    "Upstream timed out after 30 s",
-    "Connection reset by peer",
-    "Rate limited by provider (HTTP 429)",
-    "Target rejected the request: validation failed",
-)
-DENIALS = (
-    "Policy denied: the draft is not approved",
-    "Policy denied: the actor may not run this tool",
-    "Policy denied: amount above the actor's limit",
-)
 PROMPTS = (
     "Draft the Q3 release notes from the engineering thread",
     "Pay the open Initech invoice before Friday",
@@ -140,18 +131,7 @@ def drafts_insert() -> str:
         f"CASE WHEN {recent} THEN {weighted('pg_temp.pick(n, 2, 100)', DRAFT_STATUS_RECENT)} "
         f"ELSE {weighted('pg_temp.pick(n, 2, 1000)', DRAFT_STATUS_OLD)} END"
     )
-    title = choose(
-        (
-            "Q3 release notes",
-            "Incident review: payment gateway latency",
-            "Onboarding guide for finance analysts",
-            "Vendor security questionnaire answers",
-            "Expense policy update",
-            "Runbook: rotating API keys",
-        ),
-        n,
-        11,
-    )
+    title = choose(DOC_TITLES, n, 11)
     docs = (
         f"jsonb_build_object('title', {title}, 'space', "
         f"{choose(('Engineering', 'Finance', 'Operations', 'Security'), n, 12)}, "

@@ -25,11 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args, users: int, seconds: int, out: str, **options):
         with connection.cursor() as cursor:
             try:
-                state = marker.require_mark(cursor=cursor)
+                marker.require_seeded(cursor=cursor)
             except marker.NotABenchmarkDatabase as exc:
                 raise CommandError(str(exc)) from None
-        if "scale" not in state:
-            raise CommandError("The database is not seeded: run manage.py bench_seed first.")
         connection.close()  # gunicorn's workers need the CPU more than an idle connection
         figures = load.run_load(users=users, seconds=seconds)
         verdict = (

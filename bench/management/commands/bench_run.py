@@ -30,11 +30,9 @@ class Command(BaseCommand):
             self.stderr.write("DEBUG is on: Django records every query; timings will suffer.")
         with connection.cursor() as cursor:
             try:
-                state = marker.require_mark(cursor=cursor)
+                state = marker.require_seeded(cursor=cursor)
             except marker.NotABenchmarkDatabase as exc:
                 raise CommandError(str(exc)) from None
-        if "scale" not in state:
-            raise CommandError("The database is not seeded: run manage.py bench_seed first.")
         chosen = Settings(
             repeat=options["repeat"],
             warmup=options["warmup"],
