@@ -1,0 +1,197 @@
+"""The big audit lists at scale: counted exactly up to 10,000 rows and estimated above,
+the same queries whatever their size, and read through the tenant's indexes."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from storage.models import AuditEvent
+from tests.conftest import make_draft, make_review
+from tests.plans import assert_uses_tenant_index
+
+pytestmark = pytest.mark.django_db
+
+
+LIST_PAGES = [
+    "/admin/storage/execution/",
+    "/admin/storage/auditevent/",
+    "/admin/storage/archivedauditevent/",
+    "/admin/storage/settlementintent/",
+]
+
+
+@pytest.mark.parametrize("url", LIST_PAGES)
+def test_list_pages_make_the_same_queries_whatever_their_size(client, viewers, url):
+    """5 rows, then a full page of 50: the same number of queries."""
+
+    def queries(rows: int) -> int:
+        _load_rows("acme", rows)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    client.force_login(viewers["acme"])
+    assert queries(5) == queries(45)
+
+
+def test_big_lists_show_an_estimated_count(client, viewers, monkeypatch):
+    from storage.admin.paginator import EstimatedCountPaginator
+
+    _load_rows("acme", 60)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE lynx_audit_events")
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 10)
+    client.force_login(viewers["acme"])
+    response = client.get("/admin/storage/auditevent/")
+    assert response.context["cl"].paginator.estimated
+    assert 'class="result-count"><abbr' in response.text and ">about " in response.text
+
+
+def test_lists_are_counted_up_to_ten_thousand_rows_and_estimated_above(client, viewers):
+    """Exactly "9000", then "about N" with no COUNT at all once the planner expects more."""
+    client.force_login(viewers["acme"])
+
+    def listing(total: int):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO lynx_audit_events (run_id, tenant_id, event_type) "
+                "SELECT 'bulk-' || n, 'acme', 'tool_call' FROM generate_series(1, %s) n",
+                [total - AuditEvent.objects.count()],
+            )
+            cursor.execute("ANALYZE lynx_audit_events")
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/admin/storage/auditevent/")
+        counts = [q["sql"] for q in captured if "COUNT(" in q["sql"].upper()]
+        return response, counts
+
+    response, counts = listing(9_000)
+    assert not response.context["cl"].paginator.estimated
+    assert '<span class="result-count">9000</span>' in response.text
+    response, counts = listing(11_000)
+    assert response.context["cl"].paginator.estimated
+    assert ">about " in response.text
+    assert counts == []
+
+
+def test_a_stale_underestimate_stops_counting_at_the_threshold(client, viewers, monkeypatch):
+    """Statistics that say "few rows" must not turn into a count of every row."""
+    from storage.admin.paginator import EstimatedCountPaginator
+
+    _load_rows("acme", 30)
+    monkeypatch.setattr("storage.admin.paginator.estimated_count", lambda queryset: 1)
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 10)
+    client.force_login(viewers["acme"])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/admin/storage/auditevent/")
+    assert response.context["cl"].paginator.estimated
+    assert response.context["cl"].result_count == 10
+    counts = [q["sql"] for q in captured if "COUNT(*)" in q["sql"].upper()]
+    assert counts and all("LIMIT 10" in sql for sql in counts), counts
+    # Sorting the rows it counts would make PostgreSQL fetch every one of them.
+    assert all("ORDER BY" not in sql.upper() for sql in counts), counts
+
+
+def test_small_lists_show_an_exact_count(client, viewers):
+    _load_rows("acme", 7)
+    client.force_login(viewers["acme"])
+    response = client.get("/admin/storage/auditevent/")
+    assert not response.context["cl"].paginator.estimated
+    assert response.context["cl"].result_count == 7
+
+
+@pytest.mark.parametrize(
+    ("url", "table"),
+    [
+        ("/admin/storage/execution/", "lynx_executions"),
+        ("/admin/storage/auditevent/", "lynx_audit_events"),
+        ("/admin/storage/archivedauditevent/", "lynx_audit_events_archive"),
+        ("/admin/storage/settlementintent/", "settlement_intents"),
+    ],
+)
+def test_the_main_list_queries_use_the_tenant_indexes(client, viewers, url, table):
+    """EXPLAIN the list's own queries: its count and its page."""
+    _load_rows("acme", 20)
+    client.force_login(viewers["acme"])
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    statements = [
+        q["sql"]
+        for q in captured.captured_queries
+        if f'FROM "{table}"' in q["sql"] and not q["sql"].startswith("EXPLAIN")
+    ]
+    assert_uses_tenant_index(statements, tenant_id="acme")
+
+
+@pytest.mark.parametrize("event_type", ["refusal", "run_failure"])
+def test_a_rare_event_type_is_listed_and_counted_from_its_own_index(client, viewers, event_type):
+    """Without idx_lynx_audit_events_rare_types the count read every event of the tenant."""
+    _load_rows("acme", 20)
+    AuditEvent.objects.create(run_id="r1", tenant_id="acme", event_type=event_type)
+    client.force_login(viewers["acme"])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/admin/storage/auditevent/", {"event_type__exact": event_type})
+    assert [event.event_type for event in response.context["cl"].result_list] == [event_type]
+    assert '<span class="result-count">1</span>' in response.text
+    statements = [
+        q["sql"]
+        for q in captured
+        if 'FROM "lynx_audit_events"' in q["sql"] and "EXPLAIN" not in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        plans = []
+        for sql in statements:
+            cursor.execute(f"EXPLAIN {sql}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        cursor.execute("RESET enable_seqscan")
+    count, page = (
+        next(p for p in plans if "Aggregate" in p),
+        next(p for p in plans if "Aggregate" not in p),
+    )
+    assert "Index Only Scan using idx_lynx_audit_events_rare_types" in count, count
+    assert "idx_lynx_audit_events_rare_types" in page, page
+
+
+@pytest.mark.parametrize(
+    "url", [*LIST_PAGES, "/admin/storage/draft/?status=all", "/admin/storage/draftreview/"]
+)
+def test_lists_sort_by_creation_time_only_and_never_count_distinct_values(
+    client, tenants, make_user, url
+):
+    """No date drill-down, no facet counts, no sorting that would sort every row of a tenant."""
+    auditor = make_user("acme-auditor", tenant=tenants["acme"], groups=("Auditors",))
+    _load_rows("acme", 3)
+    make_review(make_draft("acme"), auditor)
+    client.force_login(auditor)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, {"_facets": "1"})
+    sortable = re.findall(r'<div class="text"><a href="[^"]*">([^<]+)</a></div>', response.text)
+    assert sortable == ["Created at"]
+    assert "Show counts" not in response.text
+    distinct_values = re.compile(r"SELECT DISTINCT|COUNT\([^()]*\) FILTER \(WHERE")
+    assert not [q["sql"] for q in captured if distinct_values.search(q["sql"].upper())]
+
+
+def _load_rows(tenant_id: str, count: int) -> None:
+    """`count` more rows in each big table, by one INSERT ... SELECT each."""
+    draft = make_draft(tenant_id)
+    with connection.cursor() as cursor:
+        for table in ("lynx_audit_events", "lynx_audit_events_archive"):
+            cursor.execute(
+                f"INSERT INTO {table} (run_id, tenant_id, event_type, status, tool_id) "
+                "SELECT 'bulk-' || n, %s, 'tool_call', 'succeeded', 'docs.render' "
+                "FROM generate_series(1, %s) n",
+                [tenant_id, count],
+            )
+        cursor.execute(
+            "INSERT INTO lynx_executions (draft_id, tool_id, tenant_id, actor_id, status) "
+            "SELECT %s, 'docs.render', %s, 'lynx-agent', 'failed' FROM generate_series(1, %s)",
+            [draft.pk, tenant_id, count],
+        )
+        cursor.execute(
+            "INSERT INTO settlement_intents (payment_id, tenant_id, provider) "
+            "SELECT 'bulk-' || gen_random_uuid(), %s, 'manual' FROM generate_series(1, %s)",
+            [tenant_id, count],
+        )
