@@ -5,8 +5,9 @@ as the RLS role with no tenant (`storage.tenancy.tenant_context()`): the web pro
 as a role that holds no table privileges of its own (README, Deploy), so the session and the
 signed-in user are read and saved as the RLS role too. `TenantMiddleware` (after
 AuthenticationMiddleware) narrows it to the user's tenant (`enter_tenant()`) for the rest of
-the request: one statement, no savepoint. Whether the request commits is decided once, at the
-end, from the view's response and the final one.
+the request: no savepoint, and no statement of its own when the read of the user entered that
+tenant already (storage/people/backend.py), as it does on every signed-in page. Whether the
+request commits is decided once, at the end, from the view's response and the final one.
 """
 
 from django.db import transaction

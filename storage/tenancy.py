@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 # Role and tenant of each tenant_context() open on a connection, innermost last: what a nested
-# block restores, without asking the database.
+# block restores, without asking the database. A third item says whether the block was opened
+# without a tenant, to be narrowed by enter_tenant().
 ACTIVE = "lynx_tenancy"
 
 
@@ -36,10 +37,10 @@ def tenant_context(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> I
     active = _active(connection)
     nested = connection.in_atomic_block
     with transaction.atomic(using=using):
-        previous = (active[-1] if active else _current(connection)) if nested else None
+        previous = (active[-1][:2] if active else _current(connection)) if nested else None
         settings_now = (rls_role(), tenant_id or "")
         _activate(connection, *settings_now)
-        active.append(settings_now)
+        active.append((*settings_now, not tenant_id))
         try:
             yield
         finally:
@@ -52,20 +53,50 @@ def tenant_context(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> I
 def enter_tenant(tenant_id: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
     """Narrow the innermost `tenant_context(None)` to `tenant_id`'s rows until it ends.
 
-    For the request's transaction, which starts before the user is known: one statement, no
-    savepoint, nothing to restore, since the transaction ends with the request.
+    For the request's transaction, which starts before the user is known: at most one
+    statement, no savepoint, nothing to restore, since the transaction ends with the request.
+    None at all when the read of the user entered that tenant already (`entering_tenant`).
     """
     connection = connections[using]
-    active = _active(connection)
-    if not (connection.in_atomic_block and active and active[-1] == (rls_role(), "")):
+    if not _narrowable(connection):
         raise RuntimeError("enter_tenant() needs an open tenant_context(None).")
-    if tenant_id:
+    active = _active(connection)
+    if active[-1][1] != tenant_id:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant_id])
-        active[-1] = (rls_role(), tenant_id)
+        _entered(active, tenant_id)
 
 
-def _active(connection) -> list[tuple[str, str]]:
+def entering_tenant(tenant_sql: str, *, using: str = DEFAULT_DB_ALIAS) -> str:
+    """A select-list item that enters the tenant `tenant_sql` names (NULL: none) as its statement
+    runs, where `enter_tenant()` may; elsewhere NULL. Pass the item's value to `entered_tenant()`.
+
+    The request's read of its signed-in user finds the tenant: entering it in that same statement
+    saves a round trip on every page. Put it last in the select list, so that the rest of the
+    statement still runs without a tenant.
+    """
+    if not _narrowable(connections[using]):
+        return "NULL"
+    return f"set_config('app.tenant_id', coalesce({tenant_sql}, ''), true)"
+
+
+def entered_tenant(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Record what an `entering_tenant()` item returned (None: it entered nothing)."""
+    if tenant_id is not None:
+        _entered(_active(connections[using]), tenant_id)
+
+
+def _narrowable(connection) -> bool:
+    """Whether the innermost tenant context was opened without a tenant (enter_tenant() may)."""
+    active = _active(connection)
+    return connection.in_atomic_block and bool(active) and active[-1][2]
+
+
+def _entered(active: list[tuple[str, str, bool]], tenant_id: str) -> None:
+    active[-1] = (rls_role(), tenant_id, True)
+
+
+def _active(connection) -> list[tuple[str, str, bool]]:
     if not hasattr(connection, ACTIVE):
         setattr(connection, ACTIVE, [])
     return getattr(connection, ACTIVE)

@@ -9,7 +9,14 @@ from storage.choices import Decision, DraftStatus, DraftType, RiskLevel
 from storage.models import ApprovalRule, Draft, DraftReview
 from storage.review import services
 from storage.review.content import payment_terms
-from storage.review.rules import Progress, requirement_for
+from storage.review.rules import (
+    Progress,
+    requirement_for,
+    rules_read_with,
+    tenant_rules,
+    with_tenant_rules,
+)
+from storage.tenancy import tenant_context
 from tests.conftest import make_draft
 
 pytestmark = pytest.mark.django_db
@@ -207,3 +214,30 @@ def test_another_tenants_rules_do_not_apply(reviewers, large_payments):
         user=reviewers["globex-reviewer"], draft_ids=[globex.pk], decision=Decision.APPROVE
     )
     assert outcome.effect == "approved"
+
+
+def test_rules_read_with_the_drafts_are_the_tenants_rules(large_payments, tenants):
+    """The queue and the draft page read the rules inside the drafts' own statement: the same
+    rules, values (exact amounts) and groups, in the same order as their own query gives."""
+    ApprovalRule.objects.create(
+        tenant_id="acme", name="Odd amounts", draft_type=DraftType.VPM_PAYMENT,
+        min_amount=Decimal("1234.57"), currency="USD", approvals=3,
+    )  # fmt: skip
+    ApprovalRule.objects.create(tenant_id="globex", name="Not ours", approvals=2)
+    make_draft("acme")
+    with tenant_context("acme"):
+        expected = tenant_rules(tenant_id="acme")
+        draft = with_tenant_rules(drafts=Draft.objects.all(), tenant_id="acme").get()
+        read = rules_read_with(draft=draft)
+
+    def shown(rules):
+        fields = [f.attname for f in ApprovalRule._meta.concrete_fields]
+        return [
+            ([getattr(r, name) for name in fields], r.required_group and r.required_group.name)
+            for r in rules
+        ]
+
+    assert [rule.name for rule in read] == ["Large payments", "Odd amounts"]
+    assert shown(read) == shown(expected)
+    assert read[1].min_amount == Decimal("1234.57")
+    assert rules_read_with(draft=make_draft("acme")) is None

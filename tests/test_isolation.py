@@ -4,7 +4,14 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from storage.models import ArchivedAuditEvent, AuditEvent, Draft, Execution, SettlementIntent
+from storage.models import (
+    ArchivedAuditEvent,
+    AuditEvent,
+    Draft,
+    Execution,
+    SettlementIntent,
+    User,
+)
 from storage.tenancy import tenant_context
 from tests.conftest import TENANT_TABLES
 from tests.db_errors import sqlstate_of
@@ -209,6 +216,26 @@ def test_requests_in_turn_on_one_connection_each_see_their_own_rows(rows, viewer
     assert set(Draft.objects.values_list("status", flat=True)) == {"submitted"}, "not rolled back"
     pids |= {anonymous["pid"], as_tenant("globex")["pid"], as_tenant("acme")["pid"]}
     assert len(pids) == 1, "the requests did not share one connection"
+
+
+@pytest.mark.urls("tests.urls")
+@pytest.mark.parametrize("signs_in_no_more", ["deactivated", "password changed"])
+def test_a_session_django_no_longer_accepts_enters_no_tenant(
+    client, rows, viewers, signs_in_no_more
+):
+    """The read of the signed-in user enters their tenant as it runs; when Django then refuses
+    that user, the request, anonymous, must see no tenant's rows all the same."""
+    client.force_login(viewers["acme"])
+    assert client.get("/_probe/").json()["tenant_id"] == "acme"
+    users = User.objects.filter(pk=viewers["acme"].pk)
+    if signs_in_no_more == "deactivated":
+        users.update(is_active=False)
+    else:
+        users.update(password="pbkdf2_sha256$1$salt$changed-elsewhere")
+
+    seen = client.get("/_probe/").json()
+
+    assert (seen["tenant_id"], seen["drafts"]) == ("", [])
 
 
 @pytest.mark.urls("tests.urls")

@@ -36,7 +36,7 @@ from storage.choices import Decision, DraftStatus, DraftType
 from storage.models import Draft
 from storage.moments import format_wait
 from storage.review import selectors, services
-from storage.review.rules import tenant_rules
+from storage.review.rules import rules_read_with, tenant_rules, with_tenant_rules
 from storage.roles import REVIEW_PERMISSION
 
 risk_badge = badge_column("risk_level", kind="risk", description="risk")
@@ -45,10 +45,13 @@ DECISION_ACTIONS = {Decision.APPROVE: "approve_selected", Decision.REJECT: "reje
 
 def with_review_states(drafts, *, tenant_id: str) -> list[Draft]:
     """The drafts (annotated by `with_review_state`), each with its `review_state` under its
-    tenant's rules, in their order: one query for the rules, whatever the number of drafts."""
+    tenant's rules, in their order: the rules read with the drafts (`with_tenant_rules`), or in
+    one query, whatever the number of drafts."""
     drafts = list(drafts)
     if drafts:
-        rules = tenant_rules(tenant_id=tenant_id)
+        rules = rules_read_with(draft=drafts[0])
+        if rules is None:
+            rules = tenant_rules(tenant_id=tenant_id)
         for draft in drafts:
             draft.review_state = selectors.review_state(draft=draft, rules=rules)
     return drafts
@@ -71,6 +74,7 @@ class ReviewQueue(KnownFiltersChangeList):
         # The page of plain rows, not yet read: only its rows pay for the annotations, and
         # the count does not.
         page = selectors.with_review_state(drafts=self.result_list)
+        page = with_tenant_rules(drafts=page, tenant_id=request.tenant_id)
         self.result_list = with_review_states(page, tenant_id=request.tenant_id)
 
 
@@ -122,7 +126,8 @@ class DraftAdmin(TenantRowsAdmin):
         drafts = super().get_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
             return drafts
-        return selectors.with_review_state(drafts=drafts)
+        drafts = selectors.with_review_state(drafts=drafts)
+        return with_tenant_rules(drafts=drafts, tenant_id=request.tenant_id)
 
     def get_object(self, request, object_id, from_field=None):
         draft = super().get_object(request, object_id, from_field)

@@ -1,7 +1,8 @@
 """Counting a big table's list costs more than showing a page of it, and so does a deep page.
 
 On tens of millions of rows the paginator's `COUNT(*)` is nearly all of a list
-page's time, while the planner's estimate costs one `EXPLAIN`. A deep page found
+page's time, while the planner's estimate costs one `EXPLAIN` (the same statement counts
+exactly when the estimate is small). A deep page found
 by `OFFSET` fetches every row before it; `seek_page` finds where it starts from the
 index alone.
 """
@@ -10,7 +11,7 @@ from functools import cached_property
 
 from django.core.paginator import Paginator
 
-from storage.rows import estimated_count, seek_page
+from storage.rows import list_count, seek_page
 
 
 class EstimatedCountPaginator(Paginator):
@@ -28,13 +29,9 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        estimate = estimated_count(queryset=self.object_list)
-        if estimate < self.exact_below:
-            # Without the ordering: sorting every row only to count them is what PostgreSQL
-            # would do otherwise, where the count alone reads just an index.
-            counted = self.object_list.order_by()[: self.exact_below].count()
-            if counted < self.exact_below:
-                return counted
+        estimate, counted = list_count(queryset=self.object_list, exact_below=self.exact_below)
+        if counted is not None and counted < self.exact_below:
+            return counted
         self.estimated = True
         return max(estimate, self.exact_below)
 

@@ -1,9 +1,10 @@
 """Signing in and loading the signed-in user, with everything a request asks of them, in one query.
 
 Django's ModelBackend reads the user, then their own permissions, then their groups'
-permissions: three queries on every page. Here the user row carries both, and their groups'
-ids (what the approval rules compare), in one query whose text is written once: compiling
-the same query through the ORM cost more than running it.
+permissions: three queries on every page, and the request then enters the user's tenant in a
+fourth. Here the user row carries both, their groups' ids (what the approval rules compare),
+and enters the tenant (`storage.tenancy.entering_tenant`), in one query whose text is written
+once: compiling the same query through the ORM cost more than running it.
 """
 
 from functools import cache
@@ -14,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
 from storage.models import User
+from storage.tenancy import entered_tenant, entering_tenant
 
 
 class PortalUserBackend(ModelBackend):
@@ -24,17 +26,23 @@ class PortalUserBackend(ModelBackend):
             key = User._meta.pk.to_python(user_id)
         except ValidationError:
             return None
-        user = next(iter(User.objects.raw(_user_with_permissions(), [key])), None)
-        if user is None or not self.user_can_authenticate(user):
+        query = _user_with_permissions(entering_tenant("person.tenant_id"))
+        user = next(iter(User.objects.raw(query, [key])), None)
+        if user is None:
+            return None
+        # Entered even for a user refused below: the request, anonymous then, enters no tenant
+        # again (TenantMiddleware), which this records.
+        entered_tenant(user.entered_tenant)
+        if not self.user_can_authenticate(user):
             return None
         user._perm_cache = set(user.permissions)  # where ModelBackend.has_perm() looks first
         return user
 
 
 @cache
-def _user_with_permissions() -> str:
-    """The user row with `permissions` ("app_label.codename", a superuser's: all) and
-    `group_ids`."""
+def _user_with_permissions(entering: str) -> str:
+    """The user row with `permissions` ("app_label.codename", a superuser's: all), `group_ids`
+    and, last, `entered_tenant` (the SQL `entering`)."""
     own, groups = User.user_permissions.through._meta, User.groups.through._meta
     granted = Group.permissions.through._meta
 
@@ -62,7 +70,8 @@ def _user_with_permissions() -> str:
             ARRAY(
                 SELECT {group} FROM {groups.db_table}
                 WHERE {column(groups, "user")} = person.id
-            ) AS group_ids
+            ) AS group_ids,
+            {entering} AS entered_tenant
         FROM {User._meta.db_table} person
         WHERE person.id = %s
     """
