@@ -96,13 +96,14 @@ def test_an_rls_role_someone_else_made_needs_one_statement_from_a_superuser(rls_
 
 
 def test_supabase_api_roles_lose_what_they_were_given_on_the_portals_tables():
-    """Supabase grants anon and authenticated everything on new tables in public."""
+    """Supabase grants anon and authenticated everything on new tables and functions in public."""
     with scratch_database("apiroles") as dbname:
         with connect(dbname) as conn:
-            conn.execute(
-                "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
-                "GRANT ALL ON TABLES TO anon, authenticated, service_role"
-            )
+            for objects in ("TABLES", "FUNCTIONS"):
+                conn.execute(
+                    "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+                    f"GRANT ALL ON {objects} TO anon, authenticated, service_role"
+                )
         result = manage("migrate", "--no-input", **deployed(dbname))
         assert result.returncode == 0, result.stdout + result.stderr
         with connect(dbname) as conn:
@@ -120,3 +121,19 @@ def test_supabase_api_roles_lose_what_they_were_given_on_the_portals_tables():
             "lynx_executions",
             "settlement_intents",
         ]
+        # The list count runs the query it is given: only the RLS role may call it, not PUBLIC
+        # (any role) and not the Data API's roles, whatever Supabase's defaults give them.
+        with connect(dbname) as conn:
+            callers = conn.execute(
+                "SELECT r.rolname, has_function_privilege(r.oid, "
+                "'portal_list_count(text, integer)', 'EXECUTE') FROM pg_roles r "
+                "WHERE r.rolname IN ('anon', 'authenticated', 'service_role', %s, %s)",
+                [settings.LYNX_DB_RLS_ROLE, settings.LYNX_WEB_DATABASE["USER"]],
+            ).fetchall()
+        assert dict(callers) == {
+            "anon": False,
+            "authenticated": False,
+            "service_role": False,
+            settings.LYNX_DB_RLS_ROLE: True,
+            settings.LYNX_WEB_DATABASE["USER"]: False,  # NOINHERIT: only as the RLS role
+        }
