@@ -88,7 +88,7 @@ LYNX_AUDIT_RETENTION_DAYS = env.int("LYNX_AUDIT_RETENTION_DAYS", default=90)
 
 INSTALLED_APPS = [
     "lynxportal",  # first: its runserver runs as the web role (lynxportal/management)
-    "django.contrib.admin",
+    "storage.apps.PortalAdminConfig",  # django.contrib.admin with the portal's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
