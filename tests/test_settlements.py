@@ -7,6 +7,7 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import connections
 from django.test import Client
+from django.utils.html import escape
 
 from storage.actions import ActionRefused
 from storage.models import SettlementIntent
@@ -247,3 +248,18 @@ def test_the_actions_need_a_csrf_token(people, intents):
     response = post_action(client, "move_to_processing", "pay-manual", post="yes", note="x")
     assert response.status_code == 403
     assert SettlementIntent.objects.get(pk="pay-manual").settlement_status == "queued"
+
+
+def test_the_list_shows_the_start_of_the_metadata(client, people, tenants):
+    """Whole when short; its first 59 characters and an ellipsis when longer."""
+    SettlementIntent.objects.create(payment_id="pay-short", tenant_id="acme", metadata={"a": 1})
+    long = {"note": "é" * 40 + "<b>" + "x" * 40}
+    SettlementIntent.objects.create(payment_id="pay-long", tenant_id="acme", metadata=long)
+    client.force_login(people["auditor"])
+
+    page = client.get(LIST).text
+
+    assert '<td class="field-summary">{&quot;a&quot;: 1}</td>' in page
+    shown = '{"note": "' + "é" * 40 + "<b>" + "x" * 6 + "…"
+    assert len(shown) == 60
+    assert f'<td class="field-summary">{escape(shown)}</td>' in page

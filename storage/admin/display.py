@@ -10,7 +10,7 @@ import json
 from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import quote as url_quote
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 from uuid import UUID
 
 from django.contrib import admin
@@ -131,7 +131,8 @@ def run_link(run_id: str) -> SafeString:
 
 def run_url(run_id: str) -> str:
     """The run's timeline, for any run id (newlines, slashes and all)."""
-    return f"{_timeline_url(get_script_prefix())}?{urlencode({'run_id': run_id})}"
+    # What urlencode({"run_id": run_id}) gives, without its dict walk: this runs once per row.
+    return f"{_timeline_url(get_script_prefix())}?run_id={quote_plus(run_id)}"
 
 
 @lru_cache(maxsize=8)
