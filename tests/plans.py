@@ -5,6 +5,7 @@ import re
 from django.db import connection
 
 TABLE = re.compile(r'FROM "(\w+)"')
+SCAN = re.compile(r"(\w+(?: \w+)*? Scan)(?: using (\w+))? on (\w+)")
 LIST_COUNT = re.compile(r"^SELECT \* FROM portal_list_count\('(.*)', (\d+)\)$", re.DOTALL)
 
 
@@ -35,3 +36,25 @@ def assert_uses_tenant_index(statements: list[str], *, tenant_id: str) -> None:
                 assert f"tenant_id = '{tenant_id}'" in plan, plan
         finally:
             cursor.execute("RESET enable_seqscan")
+
+
+def assert_reads_through_tenant_indexes(
+    sql: str, *, tables: tuple[str, ...], tenant_id: str
+) -> None:
+    """Every read of `tables` in the statement (its subqueries too) goes through one of the
+    table's `idx_<table>_...` indexes, on the tenant. Sequential scans are discouraged, as above."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    scans = [(kind, index, table) for kind, index, table in SCAN.findall(plan) if table in tables]
+    assert {table for _, _, table in scans} == set(tables), plan
+    for kind, index, table in scans:
+        if kind == "Bitmap Heap Scan":  # its Bitmap Index Scan names the index
+            assert f"Bitmap Index Scan on idx_{table}_" in plan, plan
+        else:
+            assert index.startswith(f"idx_{table}_"), plan
+    assert plan.count(f"tenant_id = '{tenant_id}'") >= len(scans), plan

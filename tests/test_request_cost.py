@@ -96,6 +96,20 @@ def test_the_draft_page_costs_at_most_six_queries(client, people):
     assert tenancy == 1
 
 
+@pytest.mark.parametrize("username", ["acme-reviewer", "acme-auditor"])
+def test_the_dashboard_costs_one_query_for_its_numbers(client, people, username):
+    """Role, session, user, every number of the dashboard, then the admin log's recent
+    actions."""
+    client.force_login(people[username])
+    add_rows(2, people["acme-reviewer2"])
+
+    counted, tenancy = cost(client, "/admin/")
+
+    assert len(counted) == 5, "\n".join(counted)
+    assert "lynx_drafts" in counted[3] and "django_admin_log" in counted[4]
+    assert tenancy == 1
+
+
 def test_the_signed_in_user_costs_one_query_with_their_permissions(client, people):
     """Session, then the user with every permission and group the page asks about, entering
     their tenant."""
