@@ -63,6 +63,18 @@ def test_execution_detail_escapes_payloads_and_links_to_its_run(client, viewers,
     assert f'href="/admin/storage/draft/{acme_run["draft"].pk}/change/"' in response.text
 
 
+def test_the_execution_page_links_its_runs_whether_live_or_archived(client, viewers, acme_run):
+    """Its run (source_context) and its request's run (the request id), found among live and
+    archived events alike, each linked once."""
+    ArchivedAuditEvent.objects.create(run_id="req-1", tenant_id="acme", event_type="run_start")
+    AuditEvent.objects.create(run_id="req-1", tenant_id="acme", event_type="run_success")
+    AuditEvent.objects.create(run_id="req-1", tenant_id="globex", event_type="run_start")
+    client.force_login(viewers["acme"])
+    html = client.get(f"/admin/storage/execution/{acme_run['failed'].pk}/change/").text
+    runs = re.findall(r'href="/admin/storage/auditevent/run/\?run_id=([^"]+)"', html)
+    assert runs == ["req-1", "run-1"]
+
+
 def test_run_timeline_orders_live_and_archived_events_and_links_executions(
     client, viewers, acme_run
 ):

@@ -96,6 +96,20 @@ def test_the_draft_page_costs_at_most_six_queries(client, people):
     assert tenancy == 1
 
 
+def test_the_execution_page_costs_one_query_for_its_runs(client, people):
+    """Role, session, user, the execution, then its audit runs among live and archived
+    events."""
+    client.force_login(people["acme-auditor"])
+    execution = make_execution(make_draft("acme"), request_id="req-1")
+    AuditEvent.objects.create(run_id="req-1", tenant_id="acme", event_type=EventType.RUN_START)
+
+    counted, tenancy = cost(client, f"/admin/storage/execution/{execution.pk}/change/")
+
+    assert len(counted) == 5, "\n".join(counted)
+    assert "lynx_audit_events" in counted[4] and "lynx_audit_events_archive" in counted[4]
+    assert tenancy == 1
+
+
 @pytest.mark.parametrize("username", ["acme-reviewer", "acme-auditor"])
 def test_the_dashboard_costs_one_query_for_its_numbers(client, people, username):
     """Role, session, user, every number of the dashboard, then the admin log's recent

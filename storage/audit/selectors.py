@@ -85,11 +85,14 @@ def runs_of_execution(*, execution: Execution) -> list[str]:
     candidates = {c for c in (context.get("run_id"), execution.request_id) if isinstance(c, str)}
     if not candidates:
         return []
-    found = set()
-    for model in (AuditEvent, ArchivedAuditEvent):
-        events = tenant_rows(model, tenant_id=execution.tenant_id).filter(run_id__in=candidates)
-        found |= set(events.order_by().values_list("run_id", flat=True).distinct())
-    return sorted(found)
+    live, archived = (
+        tenant_rows(model, tenant_id=execution.tenant_id)
+        .filter(run_id__in=candidates)
+        .order_by()
+        .values_list("run_id", flat=True)
+        for model in (AuditEvent, ArchivedAuditEvent)
+    )
+    return sorted(live.union(archived))  # one statement; UNION drops the duplicates
 
 
 # Archival: across tenants, as the connecting (owner) role, on purpose.
