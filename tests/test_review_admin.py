@@ -375,6 +375,33 @@ def test_a_bulk_decision_is_bounded(as_reviewer, monkeypatch, answer):
     assert not DraftReview.objects.exists()
 
 
+def test_selecting_all_asks_about_every_draft_of_the_filtered_list(as_reviewer, monkeypatch):
+    """ "Select all" takes the list's filters, not the ticked rows: the confirmation lists this
+    tenant's drafts that the filtered list holds, and refuses more than a decision may lock."""
+    high = {make_draft("acme", risk_level=RiskLevel.HIGH).pk for _ in range(3)}
+    make_draft("acme", risk_level=RiskLevel.LOW)
+    make_draft("globex", risk_level=RiskLevel.HIGH)
+    everything = {
+        "action": "approve_selected",
+        "_selected_action": [str(next(iter(high)))],
+        "select_across": "1",
+        "index": "0",
+    }
+    response = as_reviewer.post(QUEUE + "?risk_level__exact=high", everything)
+    assert {outcome.draft.pk for outcome, _ in response.context["rows"]} == high
+    monkeypatch.setattr("storage.actions.MOST_AT_ONCE", 2)
+    response = as_reviewer.post(QUEUE + "?risk_level__exact=high", everything, follow=True)
+    assert messages_of(response) == ["Choose at most 2 drafts at a time."]
+
+
+def test_a_post_that_chooses_nothing_shows_the_list(as_reviewer):
+    """Without a selection or the action menu's answer Django shows the list: it is read."""
+    draft = make_draft("acme")
+    response = as_reviewer.post(QUEUE, {"action": "approve_selected"})
+    assert response.status_code == 200
+    assert shown(response) == [draft.pk]
+
+
 def test_malformed_selected_ids_are_refused_with_a_message(as_reviewer):
     draft = make_draft("acme")
     for bogus in ("not-a-uuid", "", "1" * 5000):

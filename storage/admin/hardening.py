@@ -8,7 +8,9 @@ parameter that no list filter takes is refused the way Django refuses a filter
 it cannot apply: the bare list, with a message.
 
 Object pages: an empty `?_to_field=` makes Django look up a field named "" (a 500).
-Actions: a selected id that cannot be the table's key fails in the query (a 500).
+Actions: a selected id that cannot be the table's key fails in the query (a 500). And Django
+reads the list (its count and page) before it runs an action, though it then never shows it:
+here a request that an action answers reads no list.
 """
 
 from django.contrib import messages
@@ -20,6 +22,20 @@ from storage.rows import parse_key
 
 
 class KnownFiltersChangeList(ChangeList):
+    def get_results(self, request):
+        """The list's count and page, read only when they may be shown.
+
+        Django builds the whole list before it runs an action, but then answers with the
+        action's page or a redirect, never the list: its filtered queryset is all the action
+        needs. So an action's confirmation page and its answer skip the count and the page.
+        """
+        if not _answered_by_an_action(request, self.model_admin):
+            super().get_results(request)
+            return
+        # An empty page: a subclass that annotates the page (the review queue) reads nothing.
+        self.result_list = self.queryset.none()
+        self.result_count = 0
+
     def get_filters(self, request):
         specs, has_filters, remaining, may_have_duplicates, has_active = super().get_filters(
             request
@@ -27,6 +43,20 @@ class KnownFiltersChangeList(ChangeList):
         if remaining:
             raise IncorrectLookupParameters(f"Unknown filters: {', '.join(sorted(remaining))}")
         return specs, has_filters, remaining, may_have_duplicates, has_active
+
+
+def _answered_by_an_action(request, model_admin) -> bool:
+    """Whether Django's `changelist_view` answers this request with an action (its response, or
+    a redirect when it refuses or nothing is selected) rather than with the list: a POST of
+    the action menu (`index`) or of selected ids, to a list that offers actions to this person,
+    and no list-editable save."""
+    post = request.POST
+    return (
+        request.method == "POST"
+        and "_save" not in post
+        and ("index" in post or bool(post.getlist(ACTION_CHECKBOX_NAME)))
+        and bool(model_admin.get_actions(request))
+    )
 
 
 class HardenedAdmin:
