@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from storage.choices import DraftStatus, EventType, ExecutionStatus
-from storage.models import AuditEvent, SettlementIntent
-from tests.conftest import make_draft, make_execution, make_review
+from storage.models import AuditEvent, Draft, SettlementIntent
+from tests.conftest import fingerprint_of, make_draft, make_execution, make_review
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,13 +58,19 @@ def add_rows(count: int, reviewer) -> None:
         SettlementIntent.objects.create(payment_id=f"pay-{count}-{index}", tenant_id="acme")
 
 
-def cost(client, url: str) -> tuple[list[str], int]:
+def cost(client, url: str, *, post: dict | None = None, status: int = 200) -> tuple[list[str], int]:
     """The page's statements, and how many of them were the tenancy mechanism's alone, once
-    the process's caches (content types) are warm."""
-    client.get(url)
+    the process's caches (content types) are warm. `post`: the form it is asked with."""
+    send = (lambda: client.post(url, post)) if post else (lambda: client.get(url))
+    send()
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
+        response = send()
+    assert response.status_code == status
+    return counted(captured)
+
+
+def counted(captured: CaptureQueriesContext) -> tuple[list[str], int]:
+    """The statements, and how many of them were the tenancy mechanism's alone."""
     statements = [query["sql"] for query in captured if query["sql"] not in TRANSACTION]
     return statements, sum(sql.startswith(TENANCY) for sql in statements)
 
@@ -121,6 +127,54 @@ def test_the_dashboard_costs_one_query_for_its_numbers(client, people, username)
 
     assert len(counted) == 5, "\n".join(counted)
     assert "lynx_drafts" in counted[3] and "django_admin_log" in counted[4]
+    assert tenancy == 1
+
+
+def approve(drafts: list, **answer) -> dict:
+    """The queue's "Approve selected drafts" for `drafts`, asked (or answered, `post="yes"`)."""
+    return {
+        "action": "approve_selected",
+        "_selected_action": [str(draft.pk) for draft in drafts],
+        "index": "0",
+        **answer,
+    }
+
+
+@pytest.mark.parametrize("count", [2, 50])
+def test_asking_to_approve_drafts_costs_one_read_of_them_whatever_their_number(
+    client, people, count
+):
+    """Role, session, user, then the chosen drafts with their review state and their tenant's
+    rules in one read: the list the action was chosen from is not read (it is not shown), and
+    the request's own tenant serves the preview (no savepoint, no switch)."""
+    client.force_login(people["acme-reviewer"])
+    add_rows(2, people["acme-reviewer2"])
+    drafts = [make_draft("acme") for _ in range(count)]
+
+    counted, tenancy = cost(client, "/admin/storage/draft/?status=all", post=approve(drafts))
+
+    assert len(counted) == 4, "\n".join(counted)
+    assert 'FROM "lynx_drafts"' in counted[3] and "portal_approval_rules" in counted[3]
+    assert tenancy == 1
+
+
+def test_approving_drafts_locks_reads_and_writes_them_in_a_constant_number_of_queries(
+    client, people
+):
+    """Role, session, user, the locks, the drafts (and rules) read after them; then the decision
+    trail, the drafts' status and the admin log, each written in one statement."""
+    client.force_login(people["acme-reviewer"])
+    costs = []
+    for count in (1, 2, 50):  # the first warms the process's caches (content types)
+        drafts = [make_draft("acme") for _ in range(count)]
+        answer = approve(drafts, post="yes", _seen=[fingerprint_of(d) for d in drafts])
+        with CaptureQueriesContext(connection) as captured:
+            assert client.post("/admin/storage/draft/", answer).status_code == 302
+        costs.append(counted(captured))
+    assert Draft.objects.filter(status=DraftStatus.APPROVED).count() == 53
+    _, (few, _), (many, tenancy) = costs
+    assert not any("SAVEPOINT" in sql or 'FROM "lynx_draft_reviews"' in sql for sql in many)
+    assert len(many) == len(few) == 8, "\n".join(many)
     assert tenancy == 1
 
 

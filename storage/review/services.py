@@ -10,6 +10,7 @@ and, when the caller says what the reviewer saw, the same content.
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -17,13 +18,13 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import connection
 from django.db.models import QuerySet
 
-from storage.actions import ActionRefused, Outcome, at_most
+from storage.actions import MOST_AT_ONCE, ActionRefused, Outcome, at_most
 from storage.choices import Decision, DraftStatus, DraftType
 from storage.models import Draft, DraftReview, User
 from storage.moments import format_moment
 from storage.people.backend import group_ids
 from storage.review.content import payment_terms
-from storage.review.rules import Progress, tenant_rules
+from storage.review.rules import Progress, rules_read_with, tenant_rules, with_tenant_rules
 from storage.review.selectors import (
     ReviewState,
     review_state,
@@ -33,7 +34,7 @@ from storage.review.selectors import (
 )
 from storage.roles import REVIEW_PERMISSION
 from storage.rows import parse_uuid, tenant_rows
-from storage.tenancy import tenant_context
+from storage.tenancy import ACTIVE, rls_role, tenant_context
 
 PAST_TENSE = {Decision.APPROVE: "approved", Decision.REJECT: "rejected"}
 CHANGED_WHILE_REVIEWING = "this draft changed while you were reviewing it"
@@ -97,15 +98,22 @@ def decision_refusals(
 
 
 def preview_decisions(
-    *, user: User, draft_ids: Sequence[UUID | str], decision: Decision
+    *, user: User, draft_ids: Sequence[UUID | str] | QuerySet, decision: Decision
 ) -> list[DecisionOutcome]:
     """What `decide_drafts()` would do now, for the confirmation page. Writes nothing.
 
+    `draft_ids` may be a queryset of drafts' ids (a list's selection): it is then read with
+    the drafts, as a subquery, and more than MOST_AT_ONCE of them are refused all the same.
     Each outcome's `token` is the draft's fingerprint: post it back as `seen`.
     """
     _require_reviewer(user)
-    with tenant_context(user.tenant_id):
-        return _outcomes(user, _drafts(user, draft_ids), decision, seen=None)
+    with _as_tenant(user.tenant_id):
+        if isinstance(draft_ids, QuerySet):
+            chosen = _tenant_drafts(user).filter(pk__in=draft_ids[: MOST_AT_ONCE + 1])
+            drafts = at_most(_with_state(user, chosen), noun="drafts")
+        else:
+            drafts = _with_state(user, _drafts(user, draft_ids))
+        return _outcomes(user, drafts, decision, seen=None)
 
 
 def decide_drafts(
@@ -130,10 +138,10 @@ def decide_drafts(
     reason = reason.strip()
     if decision == Decision.REJECT and not reason:
         raise ActionRefused("Give a reason for the rejection.", field="reason")
-    with tenant_context(user.tenant_id):
+    with _as_tenant(user.tenant_id):
         locked = list(_drafts(user, draft_ids).select_for_update().values_list("pk", flat=True))
         # Read after the locks, in a new statement: decisions that committed meanwhile count.
-        drafts = tenant_rows(Draft, tenant_id=user.tenant_id).filter(pk__in=locked).order_by("pk")
+        drafts = _with_state(user, _tenant_drafts(user).filter(pk__in=locked))
         outcomes = _outcomes(user, drafts, decision, seen=seen)
         _record(user, decision, reason, [outcome for outcome in outcomes if outcome.changes])
     return outcomes
@@ -144,26 +152,44 @@ def _require_reviewer(user) -> None:
         raise ActionRefused("You may not approve or reject drafts.", forbidden=True)
 
 
+def _as_tenant(tenant_id: str) -> AbstractContextManager:
+    """`tenant_context(tenant_id)`, unless the caller's transaction already runs as the RLS role
+    for this tenant (a request, once TenantMiddleware has narrowed it): then there is nothing
+    to switch or restore, and no savepoint is needed, so four statements are saved."""
+    active = getattr(connection, ACTIVE, None)
+    if connection.in_atomic_block and active and active[-1][:2] == (rls_role(), tenant_id):
+        return nullcontext()
+    return tenant_context(tenant_id)
+
+
+def _tenant_drafts(user) -> QuerySet:
+    return tenant_rows(Draft, tenant_id=user.tenant_id).order_by("pk")
+
+
 def _drafts(user, draft_ids: Sequence[UUID | str]) -> QuerySet:
     ids = [parse_uuid(value=value) for value in at_most(draft_ids, noun="drafts")]
-    return (
-        tenant_rows(Draft, tenant_id=user.tenant_id)
-        .filter(pk__in=[draft_id for draft_id in ids if draft_id])
-        .order_by("pk")
-    )
+    return _tenant_drafts(user).filter(pk__in=[draft_id for draft_id in ids if draft_id])
+
+
+def _with_state(user, drafts: QuerySet) -> list[Draft]:
+    """The drafts with what `review_state` reads, their tenant's rules included: one statement."""
+    drafts = with_review_state(drafts=drafts)
+    return list(with_tenant_rules(drafts=drafts, tenant_id=user.tenant_id))
 
 
 def _context(user, drafts: list[Draft]) -> _Context:
+    """The rules read with the drafts (`_with_state`), and the trails of the drafts out of
+    review (only their refusals name who decided them, `_status_refusal`): a queue's selection
+    costs no read of the trail."""
     return _Context(
         user=user,
         group_ids=group_ids(user=user),
-        rules=tenant_rules(tenant_id=user.tenant_id),
-        trails=reviews_by_draft(drafts=drafts),
+        rules=rules_read_with(draft=drafts[0]) if drafts else [],
+        trails=reviews_by_draft(drafts=[d for d in drafts if d.status != DraftStatus.SUBMITTED]),
     )
 
 
-def _outcomes(user, drafts: QuerySet, decision: Decision, *, seen) -> list[DecisionOutcome]:
-    drafts = list(with_review_state(drafts=drafts))
+def _outcomes(user, drafts: list[Draft], decision: Decision, *, seen) -> list[DecisionOutcome]:
     context = _context(user, drafts)
     return [_outcome(context, draft, decision, seen) for draft in drafts]
 
