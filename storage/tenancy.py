@@ -34,6 +34,11 @@ def tenant_context(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> I
     the previous role and tenant are restored when the block ends.
     """
     connection = connections[using]
+    if runs_as_tenant(tenant_id, using=using):
+        # Nothing to switch or restore; the savepoint alone keeps the block all-or-nothing.
+        with transaction.atomic(using=using):
+            yield
+        return
     active = _active(connection)
     nested = connection.in_atomic_block
     with transaction.atomic(using=using):
@@ -48,6 +53,18 @@ def tenant_context(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> I
         # A block marked for rollback needs no restoring: the rollback undoes it.
         if previous and not connection.needs_rollback:
             _activate(connection, *previous)
+
+
+def runs_as_tenant(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the caller's transaction runs as the RLS role seeing `tenant_id`'s rows already
+    (a request, once its user's tenant is entered): reads need no tenant_context() then."""
+    connection = connections[using]
+    active = _active(connection)
+    return (
+        connection.in_atomic_block
+        and bool(active)
+        and active[-1][:2] == (rls_role(), tenant_id or "")
+    )
 
 
 def enter_tenant(tenant_id: str, *, using: str = DEFAULT_DB_ALIAS) -> None:

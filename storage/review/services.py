@@ -34,7 +34,7 @@ from storage.review.selectors import (
 )
 from storage.roles import REVIEW_PERMISSION
 from storage.rows import parse_uuid, tenant_rows
-from storage.tenancy import ACTIVE, rls_role, tenant_context
+from storage.tenancy import runs_as_tenant, tenant_context
 
 PAST_TENSE = {Decision.APPROVE: "approved", Decision.REJECT: "rejected"}
 CHANGED_WHILE_REVIEWING = "this draft changed while you were reviewing it"
@@ -107,7 +107,7 @@ def preview_decisions(
     Each outcome's `token` is the draft's fingerprint: post it back as `seen`.
     """
     _require_reviewer(user)
-    with _as_tenant(user.tenant_id):
+    with _reading_as_tenant(user.tenant_id):
         if isinstance(draft_ids, QuerySet):
             chosen = _tenant_drafts(user).filter(pk__in=draft_ids[: MOST_AT_ONCE + 1])
             drafts = at_most(_with_state(user, chosen), noun="drafts")
@@ -138,7 +138,7 @@ def decide_drafts(
     reason = reason.strip()
     if decision == Decision.REJECT and not reason:
         raise ActionRefused("Give a reason for the rejection.", field="reason")
-    with _as_tenant(user.tenant_id):
+    with tenant_context(user.tenant_id):
         locked = list(_drafts(user, draft_ids).select_for_update().values_list("pk", flat=True))
         # Read after the locks, in a new statement: decisions that committed meanwhile count.
         drafts = _with_state(user, _tenant_drafts(user).filter(pk__in=locked))
@@ -152,14 +152,10 @@ def _require_reviewer(user) -> None:
         raise ActionRefused("You may not approve or reject drafts.", forbidden=True)
 
 
-def _as_tenant(tenant_id: str) -> AbstractContextManager:
-    """`tenant_context(tenant_id)`, unless the caller's transaction already runs as the RLS role
-    for this tenant (a request, once TenantMiddleware has narrowed it): then there is nothing
-    to switch or restore, and no savepoint is needed, so four statements are saved."""
-    active = getattr(connection, ACTIVE, None)
-    if connection.in_atomic_block and active and active[-1][:2] == (rls_role(), tenant_id):
-        return nullcontext()
-    return tenant_context(tenant_id)
+def _reading_as_tenant(tenant_id: str) -> AbstractContextManager:
+    """For reads: `tenant_context(tenant_id)`, or nothing at all (no savepoint) when the caller's
+    transaction runs as that tenant already, as a request's does."""
+    return nullcontext() if runs_as_tenant(tenant_id) else tenant_context(tenant_id)
 
 
 def _tenant_drafts(user) -> QuerySet:
