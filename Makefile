@@ -10,7 +10,7 @@ WITH_DB = DB_ENV=$$($(PY) scripts/devdb.py env) || exit 1; eval "$$DB_ENV"
 # `make run` is for trying the portal on this machine: debug on, no HTTPS.
 DEV_ENV = export DEBUG=$${DEBUG:-true}
 
-.PHONY: run bootstrap test lint db-stop db-reset bench-adoption reliability bench
+.PHONY: run bootstrap test lint db-stop db-reset bench-adoption bench-inserts reliability bench
 
 run: bootstrap
 	@$(WITH_DB); $(DEV_ENV); \
@@ -59,6 +59,12 @@ bench: $(INSTALLED)
 # Lynx AI's insert stalls while migrate adopts 1M live audit events (bench/README.md).
 bench-adoption: $(INSTALLED)
 	@$(WITH_DB); $(PY) bench/adoption_stall.py
+
+# What each of the portal's own indexes costs Lynx AI's inserts, in a scratch database
+# (bench/README.md); BENCH_INSERTS_FLAGS="--rounds 10 --seconds 5" for longer rounds.
+BENCH_INSERTS_FLAGS ?=
+bench-inserts: $(INSTALLED)
+	@$(WITH_DB); $(PY) bench/insert_cost.py $(BENCH_INSERTS_FLAGS)
 
 db-stop: $(INSTALLED)
 	$(PY) scripts/devdb.py stop

@@ -16,20 +16,17 @@ Needs DATABASE_URL (the web role) and DATABASE_OWNER_URL (the owner), as `make` 
 """
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg import sql
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC_SQL = ROOT / "tests" / "fixtures" / "supabase_schema.sql"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.scratch import create, migrate, owner_connection, url_for  # noqa: E402
+
 DATABASE = "lynx_bench_adoption"
 INSERT = (
     "INSERT INTO lynx_audit_events (run_id, tenant_id, tool_id, event_type, status) "
@@ -46,18 +43,9 @@ FROM generate_series(1, %s) n
 """
 
 
-def url_for(variable: str, dbname: str) -> str:
-    parts = urlsplit(os.environ[variable])
-    return urlunsplit(parts._replace(path=f"/{dbname}"))
-
-
 def build(rows: int) -> None:
-    with psycopg.connect(url_for("DATABASE_OWNER_URL", "postgres"), autocommit=True) as conn:
-        name = sql.Identifier(DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    with psycopg.connect(url_for("DATABASE_OWNER_URL", DATABASE), autocommit=True) as conn:
-        conn.execute(SPEC_SQL.read_text())
+    create(DATABASE)
+    with owner_connection(DATABASE) as conn:
         started = time.monotonic()
         conn.execute(LOAD, [rows])
         conn.execute("VACUUM ANALYZE lynx_audit_events")
@@ -73,7 +61,7 @@ class Writer(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        with psycopg.connect(url_for("DATABASE_OWNER_URL", DATABASE), autocommit=True) as conn:
+        with owner_connection(DATABASE) as conn:
             while not self.done.is_set():
                 started = time.monotonic()
                 conn.execute(INSERT)
@@ -84,22 +72,9 @@ class Writer(threading.Thread):
         return [took for began, took in self.inserts if start <= began + took and began <= end]
 
 
-def migrate(patience: str) -> tuple[subprocess.CompletedProcess, float, float]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url_for("DATABASE_URL", DATABASE),
-        "DATABASE_OWNER_URL": url_for("DATABASE_OWNER_URL", DATABASE),
-        "LYNX_MIGRATE_LOCK_TIMEOUT": patience,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-not-secret"),
-    }
+def timed_migrate(patience: str) -> tuple:
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    result = migrate(DATABASE, patience=patience)
     return result, started, time.monotonic()
 
 
@@ -127,17 +102,17 @@ def main() -> None:
     reader.execute("SELECT count(*) FROM lynx_audit_events")  # holds it open
     release = threading.Timer(options.reader_seconds, reader.rollback)
     release.start()
-    report("with a reader open", migrate(options.patience), writer)
+    report("with a reader open", timed_migrate(options.patience), writer)
     release.join()
     reader.close()
-    report("run again, reader gone", migrate(options.patience), writer)
+    report("run again, reader gone", timed_migrate(options.patience), writer)
     writer.done.set()
     writer.join()
 
     build(options.rows)
     writer = Writer()
     writer.start()
-    report("no reader", migrate(options.patience), writer)
+    report("no reader", timed_migrate(options.patience), writer)
     writer.done.set()
     writer.join()
 

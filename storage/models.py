@@ -95,6 +95,17 @@ class User(AbstractUser):
         return salted_hmac(SESSION_HASH_SALT, value, secret=secret, algorithm="sha256").hexdigest()
 
 
+# Beyond the spec (README, differences from the spec): the review queue and "awaiting me"
+# walk a tenant's submitted drafts oldest first, and count them, from this index alone.
+SUBMITTED_DRAFTS_INDEX = tenant_index(
+    "lynx_drafts_submitted",
+    "-created_at",
+    "draft_id",
+    include=["recommended_approvers", "created_by"],
+    condition=Q(status=DraftStatus.SUBMITTED),
+)
+
+
 class Draft(models.Model):
     draft_id = models.UUIDField(
         primary_key=True, db_default=db_default("gen_random_uuid()"), editable=False
@@ -133,6 +144,7 @@ class Draft(models.Model):
                 condition=Q(request_id__isnull=False),
             ),
             tenant_index("lynx_drafts_created_at", "-created_at"),
+            SUBMITTED_DRAFTS_INDEX,
         ]
         permissions = [("review_draft", "Can approve or reject drafts")]
 

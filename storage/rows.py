@@ -61,7 +61,7 @@ def estimated_count(*, queryset: QuerySet) -> int:
 
 def list_count(*, queryset: QuerySet, exact_below: int) -> tuple[int, int | None]:
     """The planner's estimate of the queryset's rows and, when it is under `exact_below`, its
-    rows counted up to `exact_below`: one statement (`portal_list_count`, migration 0021).
+    rows counted up to `exact_below`: one statement (`portal_list_count`, migration 0022).
 
     The query is counted without its ordering and on its key alone: sorting every row only to
     count them is what PostgreSQL would do otherwise, where the count alone reads just an index.

@@ -7,6 +7,7 @@ import pytest
 from storage.choices import Decision, DraftStatus, RiskLevel
 from storage.models import Draft, DraftReview
 from storage.review import services
+from storage.review.selectors import awaiting_review
 from tests.conftest import make_draft
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,28 @@ def test_new_content_during_review_starts_a_new_round(reviewers):
         (2, "acme-reviewer2", "approve"),
         (2, "acme-reviewer", "approve"),
     ]
+
+
+def test_a_draft_i_approved_awaits_me_again_once_a_new_round_starts(reviewers):
+    """Rewritten content, or a rejection and a new submission, start a round: my approval of
+    the one before no longer counts, so the draft is back in my queue."""
+    first, second = reviewers["acme-reviewer"], reviewers["acme-reviewer2"]
+    rewritten, resubmitted, approved = (
+        make_draft("acme", risk_level=RiskLevel.HIGH, recommended_approvers=["acme-reviewer"])
+        for _ in range(3)
+    )
+    for draft in (rewritten, resubmitted, approved):
+        decide(first, draft)
+
+    def awaiting_first() -> set:
+        drafts = awaiting_review(drafts=Draft.objects.all(), user=first)
+        return set(drafts.values_list("pk", flat=True))
+
+    assert awaiting_first() == set()
+    lynx_sets(rewritten, payload={"title": "Rewritten by Lynx"})
+    decide(second, resubmitted, REJECT, "payee unknown")
+    lynx_sets(resubmitted, status=DraftStatus.SUBMITTED)
+    assert awaiting_first() == {rewritten.pk, resubmitted.pk}
 
 
 def test_the_draft_page_shows_the_rounds_apart(client, reviewers):

@@ -24,11 +24,16 @@ from tests.catalog import (
 
 HARDENING_CHECK = {"type": "c", "definition": "CHECK ((NOT (tenant_id = ''::text)))"}
 PORTAL_INDEXES = {
+    "lynx_drafts": {
+        "idx_lynx_drafts_submitted": "CREATE INDEX idx_lynx_drafts_submitted "
+        "ON public.lynx_drafts USING btree (tenant_id, created_at DESC, draft_id) "
+        "INCLUDE (recommended_approvers, created_by) WHERE (status = 'submitted'::text)"
+    },
     "lynx_audit_events": {
         "idx_lynx_audit_events_rare_types": "CREATE INDEX idx_lynx_audit_events_rare_types "
         "ON public.lynx_audit_events USING btree (tenant_id, event_type, created_at DESC) "
         "WHERE (event_type = ANY (ARRAY['refusal'::text, 'run_failure'::text]))"
-    }
+    },
 }
 
 

@@ -50,7 +50,7 @@ $$
 
 
 class Migration(migrations.Migration):
-    dependencies = [("storage", "0020_audit_events_rare_types_index")]
+    dependencies = [("storage", "0021_drafts_submitted_index")]
 
     operations = [
         migrations.RunSQL(

@@ -1,0 +1,70 @@
+"""The review lists at scale: the queue and "awaiting me" read a tenant's submitted drafts,
+in the order shown and counted, from idx_lynx_drafts_submitted, not its drafts of every status."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from storage.choices import DraftStatus
+from tests.conftest import make_draft, make_review
+from tests.plans import as_run
+
+# VACUUM, as autovacuum would: the count is an index-only scan once rows are all-visible.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+QUEUE = "/admin/storage/draft/"
+AWAITING_ME = QUEUE + "?awaiting=me"
+
+
+@pytest.mark.parametrize("url", [QUEUE, AWAITING_ME])
+def test_the_review_lists_read_only_submitted_drafts_from_their_index(as_reviewer, reviewers, url):
+    """Without the index, the page walked the tenant's drafts of every status oldest first and
+    "awaiting me" was counted from every submitted draft's row."""
+    _load_drafts("acme", 2_000)
+    waiting = make_draft("acme", recommended_approvers=["acme-reviewer"])
+    approved = make_draft("acme", recommended_approvers=["acme-reviewer"], risk_level="high")
+    make_review(approved, reviewers["acme-reviewer"])
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE lynx_drafts")
+    with CaptureQueriesContext(connection) as captured:
+        response = as_reviewer.get(url)
+    shown = [draft.pk for draft in response.context["cl"].result_list]
+    assert waiting.pk in shown and (approved.pk in shown) == (url == QUEUE)
+    plans = _plans(
+        as_run(q["sql"])
+        for q in captured
+        if 'FROM "lynx_drafts"' in q["sql"] and not q["sql"].startswith("EXPLAIN")
+    )
+    page = next(plan for plan in plans if "Aggregate" not in plan.splitlines()[0])
+    assert "Index Scan Backward using idx_lynx_drafts_submitted" in page, page
+    assert "Sort Key: lynx_drafts.created_at" not in page, page  # read in the order shown
+    if url == AWAITING_ME:
+        count = next(plan for plan in plans if "Aggregate" in plan.splitlines()[0])
+        assert "Index Only Scan using idx_lynx_drafts_submitted" in count, count
+
+
+def _plans(statements) -> list[str]:
+    """EXPLAIN of each statement, sequential scans discouraged (the table is test-sized)."""
+    plans = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            for sql in statements:
+                cursor.execute(f"EXPLAIN {sql}")
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    return plans
+
+
+def _load_drafts(tenant_id: str, count: int) -> None:
+    """`count` drafts, 1 in 50 submitted and naming acme-reviewer, by one INSERT ... SELECT."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO lynx_drafts (tenant_id, draft_type, payload, status, risk_level, "
+            "created_by, created_at, source_context, recommended_approvers) "
+            "SELECT %s, 'docs', '{}', CASE WHEN n %% 50 = 0 THEN %s ELSE %s END, 'low', "
+            "'lynx-agent', now() - n * interval '1 minute', '{}', ARRAY['acme-reviewer'] "
+            "FROM generate_series(1, %s) n",
+            [tenant_id, DraftStatus.SUBMITTED, DraftStatus.EXECUTED, count],
+        )
