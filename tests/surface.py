@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from django.contrib import admin
 from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.auth.models import Group
-from django.db.models import Model
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Model, Q
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern
@@ -123,15 +124,30 @@ class Visitor:
         return getattr(self.client, method)(url, data)
 
     def _as_at_start(self) -> None:
-        person = User.objects.filter(pk=self.user.pk)
-        if not person.exists():  # deleted: from now on, an anonymous visitor
+        person = self._now()
+        if person is None:  # deleted: from now on, an anonymous visitor
             self.user = None
             return
-        if person.filter(**self.flags).count() == 0:
-            person.update(**self.flags)
-        groups = Group.objects.filter(pk__in=self.group_ids)  # a deleted one stays deleted
-        if set(self.user.groups.values_list("pk", flat=True)) != {g.pk for g in groups}:
-            self.user.groups.set(groups)
-        self.user.refresh_from_db()
+        changed = False
+        if any(getattr(person, flag) != value for flag, value in self.flags.items()):
+            User.objects.filter(pk=person.pk).update(**self.flags)
+            changed = True
+        if set(person.group_ids) != set(self.group_ids):
+            # A deleted group stays deleted.
+            self.group_ids = list(
+                Group.objects.filter(pk__in=self.group_ids).values_list("pk", flat=True)
+            )
+            person.groups.set(self.group_ids)
+            changed = True
+        self.user = self._now() if changed else person
         if self.client.session.get(HASH_SESSION_KEY) != self.user.get_session_auth_hash():
             self.client.force_login(self.user)
+
+    def _now(self) -> User | None:
+        """The person as the database holds them now, with their groups' ids, in one query:
+        it runs before every request of the fuzz and the sweep."""
+        return (
+            User.objects.filter(pk=self.user.pk)
+            .annotate(group_ids=ArrayAgg("groups", filter=Q(groups__isnull=False), default=[]))
+            .first()
+        )
