@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from django.contrib import admin
 from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.auth.models import Group
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Model, Q
+from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern
 
 from storage.models import User
 
+PERSON_NOW = (
+    "SELECT u.*, ARRAY(SELECT g.group_id FROM storage_user_groups g WHERE g.user_id = u.id) "
+    "AS group_ids FROM storage_user u WHERE u.id = %s"
+)
 ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 REGEX_PARAMETER = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 # Django's changelist parameters that are not filters.
@@ -144,10 +147,6 @@ class Visitor:
             self.client.force_login(self.user)
 
     def _now(self) -> User | None:
-        """The person as the database holds them now, with their groups' ids, in one query:
-        it runs before every request of the fuzz and the sweep."""
-        return (
-            User.objects.filter(pk=self.user.pk)
-            .annotate(group_ids=ArrayAgg("groups", filter=Q(groups__isnull=False), default=[]))
-            .first()
-        )
+        """The person as the database holds them now, with their groups' ids, in one cheap
+        statement: it runs before every request of the fuzz and the sweep."""
+        return next(iter(User.objects.raw(PERSON_NOW, [self.user.pk])), None)
