@@ -21,6 +21,8 @@ bootstrap: $(INSTALLED)
 	@$(WITH_DB); $(DEV_ENV); \
 	$(PY) manage.py migrate --no-input && $(PY) manage.py seed_demo
 
+# The fuzz (tests/test_fuzz.py) is seeded: every run sends the same 2,000 requests, a regression
+# check of the inputs it holds; looking for new ones is `make reliability`'s, with 50,000.
 test: $(INSTALLED) lint
 	@$(WITH_DB); $(PY) -m pytest
 

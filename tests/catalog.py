@@ -6,6 +6,7 @@ different routes, the spec's SQL and Django's migrations, compare as plain dicts
 """
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from psycopg import sql
 
 SPEC_TABLES = ("lynx_drafts", "lynx_executions", "settlement_intents", "lynx_audit_events")
 SPEC_SQL = Path(__file__).parent / "fixtures" / "supabase_schema.sql"
+SESSIONS_LEAVE_WITHIN = 10.0  # seconds
 
 
 def schema_snapshot(cursor) -> dict:
@@ -173,15 +175,31 @@ def connect_as_superuser(dbname: str) -> psycopg.Connection:
 def scratch_database(label: str) -> Iterator[str]:
     """An empty database next to the test database, dropped afterwards whatever happens."""
     name = f"test_lynx_scratch_{label}_{os.getpid()}"
-    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     with connect("postgres") as maintenance:
-        maintenance.execute(statement)
+        _drop(maintenance, name)
         maintenance.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield name
     finally:
         with connect("postgres") as maintenance:
-            maintenance.execute(statement)
+            _drop(maintenance, name)
+
+
+def _drop(maintenance: psycopg.Connection, name: str) -> None:
+    """Drop `name` once the sessions a test closed have left it. A session of another role
+    (the web role of a `manage.py` that has just exited) may outlive its client by a moment,
+    and the owner may not terminate it: FORCE is for what a failed test left open."""
+    deadline = time.monotonic() + SESSIONS_LEAVE_WITHIN
+    while (
+        time.monotonic() < deadline
+        and maintenance.execute(
+            "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = %s)", [name]
+        ).fetchone()[0]
+    ):
+        time.sleep(0.02)
+    maintenance.execute(
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    )
 
 
 def build_spec_schema(dbname: str) -> None:

@@ -14,8 +14,9 @@ os.environ.setdefault("LYNX_CONNECT_AS", "owner")
 
 from lynxportal.settings import *  # noqa: E402,F403
 
-# The benchmark's commands, for its smoke test (tests/test_bench.py mounts its default admin).
-INSTALLED_APPS += ["bench"]  # noqa: F405
+# The benchmark's commands, for its smoke test (tests/test_bench.py mounts its default admin),
+# and the test run's own flush (tests/management), which comes before Django's.
+INSTALLED_APPS = ["tests", *INSTALLED_APPS, "bench"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
