@@ -195,6 +195,20 @@ def test_deleting_a_user_with_a_history_is_refused_with_advice_and_keeps_the_tra
     assert not User.objects.filter(pk=unused.pk).exists()
 
 
+def test_a_superuser_cannot_delete_their_own_account_and_is_told_why(client, staff):
+    """Django logs a deletion in the deleter's name: deleting oneself was a 500 at commit."""
+    root = staff["root"]
+    client.force_login(root)
+    page = client.post(f"{USERS}{root.pk}/delete/", {"post": "yes"})
+    listed = client.post(
+        USERS, {"action": "delete_selected", "_selected_action": [root.pk], "post": "yes"}
+    )
+    assert (page.status_code, listed.status_code) == (200, 200)
+    assert "is your own account: another superuser may delete it." in page.text
+    assert "is your own account" in listed.text
+    assert User.objects.filter(pk=root.pk).exists()
+
+
 def test_a_users_tenant_with_a_history_cannot_be_changed_by_anyone(client, staff):
     reviewer = staff["reviewer"]
     make_review(make_draft("acme"), reviewer)

@@ -27,6 +27,7 @@ from storage.people.selectors import (
     username_taken,
 )
 
+OWN_ACCOUNT = "{user} is your own account: another superuser may delete it."
 DEACTIVATE_INSTEAD = (
     "{user} has decisions or admin log entries: deleting the account would lose that "
     "trail. Deactivate it instead (untick Active on its page): it can no longer sign in."
@@ -149,6 +150,8 @@ class UserAdmin(HardenedAdmin, DjangoUserAdmin):
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         kept = [DEACTIVATE_INSTEAD.format(user=u) for u in objs if has_history(user_id=u.pk)]
+        # Django logs the deletion in the deleter's name: their own row must outlive it.
+        kept += [OWN_ACCOUNT.format(user=u) for u in objs if u.pk == request.user.pk]
         return deleted, counts, perms_needed, [*protected, *kept]
 
     def save_model(self, request, obj, form, change):
