@@ -16,9 +16,9 @@ SCALE = 0.01
 # The most SQL statements a page of bench/pages.py may run, session and role bookkeeping
 # included: issue 8's target, which every page meets.
 MAX_QUERIES_PER_PAGE = 6
-# Pages whose statement count may differ between a large and a small tenant, by design: the
-# paginator counts exactly below 10,000 estimated rows (one statement more).
-QUERY_COUNT_VARIES = {"audit events", "audit events, page 500"}
+# At this scale the median tenant's list ends before page 500, which then needs no seek (one
+# statement fewer); at scale 1 both tenants' page 500 costs the same (bench/README.md).
+ENDS_BEFORE_THE_PAGE = {"audit events, page 500"}
 QUICK = Settings(repeat=1, warmup=1, default_repeat=1, floor_repeat=1, approve_runs=1)
 
 
@@ -56,13 +56,13 @@ def test_every_page_answers_for_both_tenants_with_constant_bounded_queries(capsy
         assert row.portal.statuses == expected, (row.page.name, row.tenant.label)
         if row.default is not None:
             assert row.default.statuses == {200}, (row.page.name, row.tenant.label)
-        if row.page.kind in (Kind.DECISION, Kind.EXPORT) or row.page.name.startswith("approve"):
+        if row.page.kind in (Kind.DECISION, Kind.EXPORT):
             continue
         counts.setdefault(row.page.name, set()).update(row.portal.query_counts)
     for name, seen in counts.items():
         assert max(seen) <= MAX_QUERIES_PER_PAGE, (name, seen)
-        if name not in QUERY_COUNT_VARIES:
-            assert len(seen) == 1, (name, seen)
+        if name not in ENDS_BEFORE_THE_PAGE:
+            assert len(seen) == 1, (name, seen)  # the same for both tenants, whatever their size
     approved = next(row for row in rows if row.page.name == "approve 50")
     assert approved.notes["approved"] == approved.notes["of"] == 50
     export = next(row for row in rows if row.page.kind == Kind.EXPORT)
