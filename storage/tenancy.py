@@ -1,8 +1,9 @@
 """The one tenancy mechanism: a transaction that runs as the RLS role with `app.tenant_id` set.
 
 Requests get it from `lynxportal.middleware` (the whole request in one transaction without a
-tenant, narrowed to the user's tenant by `enter_tenant()` once the user is known); shell
-sessions, commands, services and tests use `tenant_context()` directly. Both settings are
+tenant, narrowed to the user's tenant once the user is known: by the read of the user itself,
+`entering_tenant()`, or by `enter_tenant()`); shell sessions, commands, services and tests use
+`tenant_context()` directly. Both settings are
 transaction-local (`set_config(..., true)`, the same as `SET LOCAL`), so nothing survives on a
 reused or pooled connection.
 
@@ -31,7 +32,8 @@ def tenant_context(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> I
     """Run the block in a transaction as the RLS role, seeing only `tenant_id`'s rows.
 
     A falsy tenant sees no tenant row at all. Nested in an outer transaction,
-    the previous role and tenant are restored when the block ends.
+    the previous role and tenant are restored when the block ends; nested in one that runs as
+    this tenant already (`runs_as_tenant()`), the block is a savepoint and nothing else.
     """
     connection = connections[using]
     if runs_as_tenant(tenant_id, using=using):
