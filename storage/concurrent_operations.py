@@ -7,7 +7,7 @@ way, by a lock it could not get or by a kill, continues where it stopped when ru
 
 from django.conf import settings
 from django.core.management import CommandError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, migrations, transaction
 from django.db.models import CheckConstraint, Index, UniqueConstraint
 from psycopg import sql
 
@@ -180,11 +180,20 @@ def build_index_concurrently(schema_editor, table: str, name: str, create: str, 
             raise
 
 
+def add_portal_index(model_name: str, index: Index) -> migrations.SeparateDatabaseAndState:
+    """A migration's operation for one of the portal's own indexes: the model state's AddIndex,
+    built in the database by `PortalIndex` (the migration must not be atomic)."""
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.AddIndex(model_name, index)],
+        database_operations=[PortalIndex(model_name, index)],
+    )
+
+
 class PortalIndex(DatabaseStep):
     """Build one of the portal's own indexes (beyond the spec) CONCURRENTLY; the reverse drops it.
 
-    Pair it with the AddIndex of the model state (SeparateDatabaseAndState): Lynx AI keeps
-    writing while it is built.
+    `add_portal_index` pairs it with the AddIndex of the model state: Lynx AI keeps writing
+    while it is built.
     """
 
     kind = "portal_index"

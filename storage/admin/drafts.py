@@ -36,22 +36,19 @@ from storage.choices import Decision, DraftStatus, DraftType
 from storage.models import Draft
 from storage.moments import format_wait
 from storage.review import selectors, services
-from storage.review.rules import rules_read_with, tenant_rules, with_tenant_rules
+from storage.review.rules import rules_read_with, with_tenant_rules
 from storage.roles import REVIEW_PERMISSION
 
 risk_badge = badge_column("risk_level", kind="risk", description="risk")
 DECISION_ACTIONS = {Decision.APPROVE: "approve_selected", Decision.REJECT: "reject_selected"}
 
 
-def with_review_states(drafts, *, tenant_id: str) -> list[Draft]:
-    """The drafts (annotated by `with_review_state`), each with its `review_state` under its
-    tenant's rules, in their order: the rules read with the drafts (`with_tenant_rules`), or in
-    one query, whatever the number of drafts."""
+def with_review_states(drafts) -> list[Draft]:
+    """The drafts (annotated by `with_review_state` and `with_tenant_rules`), each with its
+    `review_state` under its tenant's rules, in their order: no query of its own."""
     drafts = list(drafts)
     if drafts:
         rules = rules_read_with(draft=drafts[0])
-        if rules is None:
-            rules = tenant_rules(tenant_id=tenant_id)
         for draft in drafts:
             draft.review_state = selectors.review_state(draft=draft, rules=rules)
     return drafts
@@ -75,7 +72,7 @@ class ReviewQueue(KnownFiltersChangeList):
         # the count does not.
         page = selectors.with_review_state(drafts=self.result_list)
         page = with_tenant_rules(drafts=page, tenant_id=request.tenant_id)
-        self.result_list = with_review_states(page, tenant_id=request.tenant_id)
+        self.result_list = with_review_states(page)
 
 
 class DecisionForm(forms.Form):
@@ -131,7 +128,7 @@ class DraftAdmin(TenantRowsAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         draft = super().get_object(request, object_id, from_field)
-        return with_review_states([draft], tenant_id=request.tenant_id)[0]
+        return with_review_states([draft])[0]
 
     def get_ordering(self, request):
         """The submitted queue oldest first (it waits longest); every other list newest first."""
@@ -218,7 +215,7 @@ class DraftAdmin(TenantRowsAdmin):
     @staticmethod
     def _preview(user, ids, decision: Decision) -> list[services.DecisionOutcome]:
         outcomes = services.preview_decisions(user=user, draft_ids=ids, decision=decision)
-        with_review_states([outcome.draft for outcome in outcomes], tenant_id=user.tenant_id)
+        with_review_states([outcome.draft for outcome in outcomes])
         return outcomes
 
     @admin.display(description="status", ordering="status")

@@ -8,7 +8,7 @@ interrupted build is dropped and built again by the next migrate.
 
 from django.db import migrations, models
 
-from storage.concurrent_operations import PortalIndex
+from storage.concurrent_operations import add_portal_index
 
 RARE_EVENT_TYPES_INDEX = models.Index(
     fields=["tenant_id", "event_type", "-created_at"],
@@ -22,9 +22,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("storage", "0019_login_throttling_grants")]
 
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex("auditevent", RARE_EVENT_TYPES_INDEX)],
-            database_operations=[PortalIndex("auditevent", RARE_EVENT_TYPES_INDEX)],
-        )
-    ]
+    operations = [add_portal_index("auditevent", RARE_EVENT_TYPES_INDEX)]

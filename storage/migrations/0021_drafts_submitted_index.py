@@ -9,7 +9,7 @@ interrupted build is dropped and built again by the next migrate.
 
 from django.db import migrations, models
 
-from storage.concurrent_operations import PortalIndex
+from storage.concurrent_operations import add_portal_index
 
 SUBMITTED_DRAFTS_INDEX = models.Index(
     fields=["tenant_id", "-created_at", "draft_id"],
@@ -24,9 +24,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("storage", "0020_audit_events_rare_types_index")]
 
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex("draft", SUBMITTED_DRAFTS_INDEX)],
-            database_operations=[PortalIndex("draft", SUBMITTED_DRAFTS_INDEX)],
-        )
-    ]
+    operations = [add_portal_index("draft", SUBMITTED_DRAFTS_INDEX)]
