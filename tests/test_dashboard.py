@@ -98,6 +98,17 @@ def test_the_dashboard_numbers(client, auditor, activity):
     assert "<b>not allowed</b>" not in response.text
 
 
+@pytest.mark.urls("tests.bench_urls")
+def test_only_the_portal_site_shows_the_dashboard(client, auditor, activity):
+    """The benchmark's yardstick is Django's own home page: the app list, no dashboard."""
+    client.force_login(auditor)
+    assert 'id="dashboard"' in client.get("/admin/").text
+    stock = client.get("/bench-admin/")
+    assert stock.status_code == 200
+    assert 'class="app-storage module' in stock.text
+    assert 'id="dashboard"' not in stock.text
+
+
 def test_a_reviewer_sees_what_awaits_them_and_an_auditor_does_not(
     client, auditor, reviewer, activity
 ):
