@@ -1,11 +1,12 @@
 """Template helpers of the portal's admin pages: escaped JSON, badges, moments, list rows,
-the dashboard."""
+read-only fieldsets, the dashboard."""
 
 from django import template
 
 from storage.admin import dashboard as dashboard_module
 from storage.admin import display
 from storage.admin.list_rows import result_list_context
+from storage.admin.read_only_fields import read_only_fieldsets as render_read_only_fieldsets
 from storage.moments import format_moment
 
 register = template.Library()
@@ -26,3 +27,9 @@ def dashboard(context) -> dict:
 def list_rows(cl) -> dict:
     """Django's `result_list`, with rows rendered by storage.admin.list_rows."""
     return result_list_context(cl)
+
+
+@register.simple_tag(takes_context=True)
+def read_only_fieldsets(context, adminform):
+    """Django's `field_sets` block; read-only fieldsets come from storage.admin.read_only_fields."""
+    return render_read_only_fieldsets(adminform=adminform, context=context)
