@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
+from storage.admin.action_form import ActionForm
 from storage.admin.export import CsvExportMixin
 from storage.admin.hardening import HardenedAdmin
 from storage.admin.paginator import EstimatedCountPaginator
@@ -38,6 +39,7 @@ class TenantRowsAdmin(ReadOnly, HardenedAdmin, CsvExportMixin, admin.ModelAdmin)
     list_per_page = 50
     # Rows rendered by storage.admin.list_rows: Django's markup, a fraction of its time.
     change_list_template = "admin/storage/tenant_rows_change_list.html"
+    action_form = ActionForm
 
     def get_queryset(self, request):
         return tenant_rows(self.model, tenant_id=request.tenant_id)
