@@ -79,6 +79,29 @@ def test_cells_that_a_spreadsheet_would_run_are_defused(client, auditor, tenants
     assert line[6] == '{"prompt": "=1+1"}'
 
 
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("A=1", "A=1"),  # from "A" on, nothing is looked at
+        ("@A", "'@A"),  # the formula start just before "A"
+        ("Zürich", "Zürich"),
+        ("ü=1", "ü=1"),
+        ("?=1", "?=1"),  # before "A", not a formula
+        ("1+1", "1+1"),
+        ("  x", "  x"),
+        ("  -x", "'  -x"),
+        ("", ""),
+    ],
+)
+def test_only_cells_that_start_a_formula_are_changed(client, auditor, tenants, value, cell):
+    AuditEvent.objects.create(
+        run_id="run", tool_id=value, tenant_id="acme", event_type="refusal", input_data=value
+    )
+    client.force_login(auditor)
+    _, line = exported(client.get("/admin/storage/auditevent/export/"))
+    assert (line[3], line[6]) == (cell, cell)
+
+
 def test_exporting_100000_rows_takes_constant_memory(client, auditor, tenants):
     """Holding 100,000 rows would take well over 50 MB; streaming them must not grow at all.
 
