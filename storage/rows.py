@@ -80,14 +80,15 @@ def list_count(*, queryset: QuerySet, exact_below: int) -> tuple[int, int | None
 SEEK_WINDOW = 100
 
 
-def seek_page(*, queryset: QuerySet, offset: int, limit: int) -> list | None:
+def seek_page(*, queryset: QuerySet, offset: int, limit: int) -> QuerySet | list | None:
     """Rows `offset` to `offset + limit` of a queryset ordered by a NOT NULL column, then its key.
 
     `OFFSET` fetches every row before the page from the table. Here the column's value
     at `offset`, and how many rows just before it share that value, come from the column
     alone (an index-only scan of its `(tenant_id, column)` index); the page is then the
-    rows from that value on, past those ties. None when the ordering is not of that
-    shape, or when more than `SEEK_WINDOW` rows share the value (then `OFFSET` it is).
+    rows from that value on, past those ties, as a query not yet read (a list may annotate
+    the page's rows, as the review lists do). None when the ordering is not of that shape, or
+    when more than `SEEK_WINDOW` rows share the value (then `OFFSET` it is).
     """
     query = queryset.query
     if len(query.order_by) != 2 or query.distinct or offset < SEEK_WINDOW:
@@ -116,7 +117,7 @@ def seek_page(*, queryset: QuerySet, offset: int, limit: int) -> list | None:
     if ties == seen:
         return None
     start = queryset.filter(**{f"{name}__{'lte' if descending else 'gte'}": edge})
-    return list(start[ties - 1 : ties - 1 + limit])
+    return start[ties - 1 : ties - 1 + limit]
 
 
 def copy_csv_lines(*, select: str, params, tenant_id: str) -> Iterator[bytes]:

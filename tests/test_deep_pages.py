@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from storage.admin.paginator import EstimatedCountPaginator
-from storage.models import AuditEvent
+from storage.choices import DraftStatus
+from storage.models import AuditEvent, Draft
 from storage.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +76,37 @@ def test_events_written_within_one_second_are_spread_over_pages(tenants):
     load_events(10, same_moment_every=7)
     moments = list(AuditEvent.objects.values_list("created_at", flat=True).distinct())
     assert len(moments) == 2 and max(moments) - min(moments) == timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("status", [DraftStatus.SUBMITTED, "all"])
+def test_a_deep_page_of_drafts_shows_its_rows_with_their_review_state(
+    client, reviewers, monkeypatch, status
+):
+    """The review lists annotate their page's rows: a deep page, found by seeking, was a list
+    of rows that could not be annotated (a 500)."""
+    monkeypatch.setattr(EstimatedCountPaginator, "seek_from", 100)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO lynx_drafts (tenant_id, draft_type, payload, status, risk_level, "
+            "created_by, created_at, source_context) "
+            "SELECT 'acme', 'docs', '{}', 'submitted', 'low', 'lynx-agent', "
+            "%s + (n / 3) * interval '1 second', '{}' FROM generate_series(1, 260) n",
+            [START],
+        )
+    client.force_login(reviewers["acme-reviewer"])
+    statements = []
+    for page in ("1", "5"):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/admin/storage/draft/", {"status": status, "p": page})
+        assert response.status_code == 200
+        statements.append([q["sql"] for q in captured])
+    shown = response.context["cl"].result_list
+    ordering = ("created_at", "-pk") if status == DraftStatus.SUBMITTED else ("-created_at", "-pk")
+    assert [d.pk for d in shown] == list(
+        Draft.objects.order_by(*ordering)[200:250].values_list("pk", flat=True)
+    )
+    assert {d.review_state.round for d in shown} == {1}
+    # A deep page costs what the first does, and its seek.
+    first, deep = statements
+    seeks = [sql for sql in deep if sql.startswith("WITH head AS")]
+    assert len(seeks) == 1 and len(deep) == len(first) + 1

@@ -67,10 +67,16 @@ class ReviewQueue(KnownFiltersChangeList):
         return self.model_admin.get_ordering(self.request)
 
     def get_results(self, request):
+        """The page's drafts, each with its review state: the page is chosen first (a query
+        not yet read), then only its rows are annotated, in the statement that reads them.
+
+        Annotating the list's own query would do for a first page only when PostgreSQL
+        reads the drafts in the order shown: when it sorts them instead (stale statistics
+        can make it), it computed every matching draft's fingerprint before choosing 50.
+        """
         super().get_results(request)
-        # The page of plain rows, not yet read: only its rows pay for the annotations, and
-        # the count does not.
-        page = selectors.with_review_state(drafts=self.result_list)
+        page = self.root_queryset.filter(pk__in=self.result_list.values("pk"))
+        page = selectors.with_review_state(drafts=page.order_by(*self.queryset.query.order_by))
         page = with_tenant_rules(drafts=page, tenant_id=request.tenant_id)
         self.result_list = with_review_states(page)
 

@@ -1,5 +1,6 @@
 """Reads of the reviewer workflow: where drafts stand, the queue, trails, searches, reviewers."""
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -7,12 +8,10 @@ from uuid import UUID
 
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import (
-    BigIntegerField,
     BooleanField,
     Exists,
     Expression,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -60,46 +59,39 @@ LAST_ROUND = f"(SELECT trail.round FROM {TRAIL} trail WHERE {OF_ROW} {NEWEST})"
 APPROVE = [Decision.APPROVE.value]
 
 
-def _newest(column: str, output_field, *, approvals_only: bool = False) -> OnDraftRow:
-    """A column of the draft's newest decision (or newest approval)."""
+def _newest(columns: str, output_field, *, approvals_only: bool = False) -> OnDraftRow:
+    """Columns of the draft's newest decision (or newest approval), read once."""
     approval = " AND trail.decision = %s" if approvals_only else ""
     return OnDraftRow(
-        f"(SELECT trail.{column} FROM {TRAIL} trail WHERE {OF_ROW}{approval} {NEWEST})",
+        f"(SELECT {columns} FROM {TRAIL} trail WHERE {OF_ROW}{approval} {NEWEST})",
         output_field,
         APPROVE if approvals_only else [],
     )
 
 
-def _of_round_approvals(aggregate: str, output_field, *, join: str = "") -> OnDraftRow:
-    """An aggregate over the approvals of the newest decision's round."""
-    return OnDraftRow(
-        f"(SELECT {aggregate} FROM {TRAIL} trail {join} "
-        f"WHERE {OF_ROW} AND trail.decision = %s AND trail.round = {LAST_ROUND})",
-        output_field,
-        APPROVE,
-    )
-
+# The approvals of the newest decision's round, in one read: their reviewers' names (in
+# order), ids and groups, as a JSON array of three arrays (null where there are none).
+ROUND_APPROVALS = OnDraftRow(
+    "(SELECT json_build_array(array_agg(reviewer.username ORDER BY trail.created_at), "
+    "array_agg(trail.reviewer_id), "
+    f"(SELECT array_agg(DISTINCT membership.group_id) FROM {MEMBERSHIPS} membership "
+    "WHERE membership.user_id = ANY(array_agg(trail.reviewer_id))))::text "
+    f"FROM {TRAIL} trail JOIN {USERS} reviewer ON reviewer.id = trail.reviewer_id "
+    f"WHERE {OF_ROW} AND trail.decision = %s AND trail.round = {LAST_ROUND})",
+    TextField(),
+    APPROVE,
+)
 
 # What review_state() reads, built once (fields and expressions cost to build, every page).
+# Each read of the trail is a descent of its (tenant_id, draft_id, created_at) index per
+# draft: one for the newest decision, one for the newest approval, two for the round's.
 REVIEW_STATE = {
     "content_fingerprint": ContentFingerprint(),
-    "last_round": _newest("round", IntegerField()),
-    "last_to_status": _newest("to_status", TextField()),
-    "last_fingerprint": _newest("fingerprint", TextField()),
-    "approved_fingerprint": _newest("fingerprint", TextField(), approvals_only=True),
-    "round_approvers": _of_round_approvals(
-        "array_agg(reviewer.username ORDER BY trail.created_at)",
-        ArrayField(TextField()),
-        join=f"JOIN {USERS} reviewer ON reviewer.id = trail.reviewer_id",
+    "last_decision": _newest(
+        "ARRAY[trail.round::text, trail.to_status, trail.fingerprint]", ArrayField(TextField())
     ),
-    "round_approver_ids": _of_round_approvals(
-        "array_agg(trail.reviewer_id)", ArrayField(BigIntegerField())
-    ),
-    "round_approver_groups": _of_round_approvals(
-        "array_agg(DISTINCT membership.group_id)",
-        ArrayField(IntegerField()),
-        join=f"JOIN {MEMBERSHIPS} membership ON membership.user_id = trail.reviewer_id",
-    ),
+    "approved_fingerprint": _newest("trail.fingerprint", TextField(), approvals_only=True),
+    "round_approvals": ROUND_APPROVALS,
 }
 
 
@@ -107,9 +99,9 @@ def with_review_state(*, drafts: QuerySet) -> QuerySet:
     """Annotate what `review_state()` needs, in the same query: the list's query count stays
     constant. Each subquery reads the trail through its (tenant_id, draft_id, created_at) index.
 
-    `content_fingerprint` is the draft's content now; `last_*` describe its newest
-    decision; `round_approver_*` the approvals of that decision's round;
-    `approved_fingerprint` the content its newest approval saw.
+    `content_fingerprint` is the draft's content now; `last_decision` its newest decision
+    (round, status after it, fingerprint); `round_approvals` the approvals of that
+    decision's round; `approved_fingerprint` the content its newest approval saw.
     """
     if "content_fingerprint" in drafts.query.annotations:
         return drafts  # annotated already
@@ -132,24 +124,27 @@ def review_state(*, draft: Draft, rules: Sequence[ApprovalRule]) -> ReviewState:
     The queue, the draft page and `decide_drafts` all read it here: approvals of
     a round that has ended (storage.review.rounds) no longer count.
     """
-    last = (
-        LastDecision(draft.last_round, draft.last_to_status, draft.last_fingerprint)
-        if draft.last_round is not None
-        else None
-    )
+    newest = draft.last_decision
+    last = LastDecision(int(newest[0]), newest[1], newest[2]) if newest else None
     fingerprint = draft.content_fingerprint
     ended = round_ended(status=draft.status, fingerprint=fingerprint, last=last)
+    names, ids, groups = (None, None, None) if ended else round_approvals(draft=draft)
     progress = Progress(
         requirement_for(draft=draft, rules=rules),
-        approvers=() if ended else tuple(draft.round_approvers or ()),
-        approver_groups=frozenset() if ended else frozenset(draft.round_approver_groups or ()),
+        approvers=tuple(names or ()),
+        approver_groups=frozenset(groups or ()),
     )
     return ReviewState(
         round=next_round(status=draft.status, fingerprint=fingerprint, last=last),
         progress=progress,
-        approver_ids=frozenset() if ended else frozenset(draft.round_approver_ids or ()),
+        approver_ids=frozenset(ids or ()),
         changed_since_approval=draft.approved_fingerprint not in (None, fingerprint),
     )
+
+
+def round_approvals(*, draft: Draft) -> tuple[list | None, list | None, list | None]:
+    """The names (in order), ids and groups of the approvers of the draft's newest round."""
+    return tuple(json.loads(draft.round_approvals)) if draft.round_approvals else (None,) * 3
 
 
 def changed_since_approval(*, drafts: QuerySet) -> QuerySet:
@@ -166,8 +161,11 @@ def approved_this_round(*, user: User) -> OnDraftRow:
     out of review nor by a change of content since its newest decision.
 
     Asked as "is the draft among those the user approved this round": a set PostgreSQL builds
-    once per query from the user's own approvals (few) and probes for each draft. Nothing is
+    once per query from the user's own approvals and probes for each draft. Nothing is
     read per draft but its id, so counting a queue reads idx_lynx_drafts_submitted alone.
+    The set grows with the user's approvals, so those that moved their draft out of review
+    are skipped before the trail is read for them: such an approval ended its round (any
+    later decision belongs to a later round, storage.review.rounds).
     """
     newest = (
         f"FROM {TRAIL} trail WHERE trail.tenant_id = mine.tenant_id "
@@ -181,11 +179,18 @@ def approved_this_round(*, user: User) -> OnDraftRow:
         f"SELECT mine.draft_id FROM {TRAIL} mine JOIN {DRAFTS} approved "
         "ON approved.tenant_id = mine.tenant_id AND approved.draft_id = mine.draft_id "
         "WHERE mine.tenant_id = %s AND mine.reviewer_id = %s AND mine.decision = %s "
+        "AND mine.to_status = %s "
         f"AND mine.round = (SELECT trail.round {newest}) "
         f"AND (SELECT trail.to_status {newest}) = %s "
         f"AND (SELECT trail.fingerprint {newest}) = {content})",
         BooleanField(),
-        [user.tenant_id, user.pk, Decision.APPROVE.value, DraftStatus.SUBMITTED.value],
+        [
+            user.tenant_id,
+            user.pk,
+            Decision.APPROVE.value,
+            DraftStatus.SUBMITTED.value,
+            DraftStatus.SUBMITTED.value,
+        ],
     )
 
 
