@@ -118,6 +118,17 @@ def make_draft(tenant_id: str, **fields) -> Draft:
     return Draft.objects.create(tenant_id=tenant_id, **(values | fields))
 
 
+# Text that is markup, with both quotes: what a page shows escaped, or not at all.
+HOSTILE = "<b>\"bold\" & 'quoted'</b>"
+
+
+def make_hostile_payment(tenant_id: str, **fields) -> Draft:
+    """A payment whose maker and payee are HOSTILE: what the rendering tests show."""
+    payload = {"amount": "1250.5", "currency": "EUR", "payee": {"name": HOSTILE, "iban": "x"}}
+    values = {"draft_type": DraftType.VPM_PAYMENT, "created_by": HOSTILE, "payload": payload}
+    return make_draft(tenant_id, **(values | fields))
+
+
 def make_execution(draft: Draft, **fields) -> Execution:
     values = {"tool_id": "docs.publish", "actor_id": "lynx-agent"}
     return Execution.objects.create(draft=draft, tenant_id=draft.tenant_id, **(values | fields))

@@ -5,8 +5,8 @@ from django.contrib.admin import helpers
 from django.test.html import parse_html
 
 from storage.admin.action_form import ActionForm
+from tests.conftest import HOSTILE
 
-HOSTILE = "<b>\"bold\" & 'quoted'</b>"
 CHOICES = [("", "---------"), ("approve", HOSTILE), ("Later", [("x&y", "<i>x</i>")])]
 
 

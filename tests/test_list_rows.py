@@ -9,15 +9,14 @@ from django.contrib.admin.templatetags.admin_list import results
 from django.utils import formats, timezone
 
 from storage.admin.list_rows import rendered_rows
-from storage.choices import DraftType, EventType, ExecutionStatus
+from storage.choices import EventType, ExecutionStatus
 from storage.models import AuditEvent, SettlementIntent
 from storage.moments import format_moment
 from storage.tenancy import tenant_context
-from tests.conftest import make_draft, make_execution, make_review
+from tests.conftest import HOSTILE, make_draft, make_execution, make_hostile_payment, make_review
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = "<b>\"bold\" & 'quoted'</b>"
 LISTS = [
     ("acme-reviewer", "/admin/storage/draft/"),
     ("acme-auditor", "/admin/storage/draft/?status=all&risk_level__exact=low"),
@@ -41,13 +40,7 @@ def people(reviewers, make_user, tenants):
 @pytest.fixture
 def awkward_rows(people):
     """Values that test the rendering: markup, blanks, no values, keys that need quoting."""
-    payment = make_draft(
-        "acme",
-        draft_type=DraftType.VPM_PAYMENT,
-        created_by=HOSTILE,
-        request_id="   ",
-        payload={"amount": "1250.5", "currency": "EUR", "payee": {"name": HOSTILE, "iban": "x"}},
-    )
+    payment = make_hostile_payment("acme", request_id="   ")
     make_review(payment, people["acme-reviewer2"], reason=HOSTILE)
     make_draft("acme", created_by="", request_id=None)
     make_execution(payment, status=ExecutionStatus.FAILED, tool_id=HOSTILE, request_id="")

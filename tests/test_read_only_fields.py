@@ -5,14 +5,13 @@ import pytest
 from django.template import Context, Template
 from django.test.html import parse_html
 
-from storage.choices import DraftType, EventType, ExecutionStatus
+from storage.choices import EventType, ExecutionStatus
 from storage.models import AuditEvent, SettlementIntent
 from storage.tenancy import tenant_context
-from tests.conftest import make_draft, make_execution, make_review
+from tests.conftest import HOSTILE, make_execution, make_hostile_payment, make_review
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = "<b>\"bold\" & 'quoted'</b>"
 DJANGO = Template(
     "{% for fieldset in adminform %}"
     '{% include "admin/includes/fieldset.html" with heading_level=2 prefix="fieldset" '
@@ -24,14 +23,7 @@ OURS = Template("{% load lynx_admin %}{% read_only_fieldsets adminform %}")
 @pytest.fixture
 def pages(reviewers, make_user, tenants):
     """A page of each kind, with values that test the rendering, and who opens it."""
-    payment = make_draft(
-        "acme",
-        draft_type=DraftType.VPM_PAYMENT,
-        created_by=HOSTILE,
-        request_id="",
-        payload={"amount": "1250.5", "currency": "EUR", "payee": {"name": HOSTILE, "iban": "x"}},
-        source_context={"note": HOSTILE},
-    )
+    payment = make_hostile_payment("acme", request_id="", source_context={"note": HOSTILE})
     review = make_review(payment, reviewers["acme-reviewer2"], reason=HOSTILE)
     execution = make_execution(payment, status=ExecutionStatus.FAILED, tool_id=HOSTILE)
     event = AuditEvent.objects.create(
