@@ -56,6 +56,11 @@ class KnownFiltersChangeList(ChangeList):
         """
         if not _answered_by_an_action(request, self.model_admin):
             super().get_results(request)
+            if self.result_count == 0:
+                # Counted exactly (an estimate is never 0): no page to read. Django would
+                # read the list again without a limit, as it does for any single page: when
+                # no row matches, that walks every row the count already walked.
+                self.result_list = self.queryset.none()
             return
         # An empty page: a subclass that annotates the page (the review queue) reads nothing.
         self.result_list = self.queryset.none()
