@@ -56,11 +56,12 @@ class KnownFiltersChangeList(ChangeList):
         """
         if not _answered_by_an_action(request, self.model_admin):
             super().get_results(request)
-            if self.result_count == 0:
-                # Counted exactly (an estimate is never 0): no page to read. Django would
-                # read the list again without a limit, as it does for any single page: when
-                # no row matches, that walks every row the count already walked.
-                self.result_list = self.queryset.none()
+            if (self.show_all and self.can_show_all) or not self.multi_page:
+                # Django reads a list that fits one page without a limit. Counted exactly
+                # (estimates are never this small), it is read up to its last row: no read
+                # when it has none, and a scan that stops at the last one rather than walking
+                # every row the count already walked.
+                self.result_list = self.queryset[: self.result_count]
             return
         # An empty page: a subclass that annotates the page (the review queue) reads nothing.
         self.result_list = self.queryset.none()
