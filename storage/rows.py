@@ -5,12 +5,14 @@ defence in depth, and it lets the planner use the spec's `(tenant_id, ...)`
 indexes.
 """
 
+import json
 from collections.abc import Iterator
+from decimal import Decimal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import IntegerField, Model, QuerySet
+from django.db.models import IntegerField, JSONField, Model, QuerySet
 
 from storage.tenancy import tenant_context
 
@@ -22,6 +24,32 @@ def tenant_rows(model: type[Model], *, tenant_id: str) -> QuerySet:
     if not tenant_id:
         return model.objects.none()
     return model.objects.filter(tenant_id=tenant_id)
+
+
+def rows_from_json(*, model: type[Model], found: str) -> list[Model]:
+    """Rows another statement read as JSON (`json_agg(row_to_json(row))`), as the ORM makes
+    them: each column through its field (times, ids), decimal columns exact, JSON columns
+    with the floats Django's own JSON decoding gives."""
+    fields = model._meta.concrete_fields
+    names = [field.attname for field in fields]
+    return [
+        model.from_db(None, names, [_from_json(field, row[field.column]) for field in fields])
+        for row in json.loads(found, parse_float=Decimal)
+    ]
+
+
+def _from_json(field, value):
+    return _floats(value) if isinstance(field, JSONField) else field.to_python(value)
+
+
+def _floats(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list):
+        return [_floats(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _floats(item) for key, item in value.items()}
+    return value
 
 
 def parse_uuid(*, value) -> UUID | None:

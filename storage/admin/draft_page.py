@@ -6,14 +6,11 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from storage.choices import Decision
-from storage.models import Draft, DraftReview, Execution
+from storage.models import Draft, DraftReview
 from storage.review import services
 from storage.review.content import MISSING, content_changes
-from storage.review.selectors import reviews_by_draft
+from storage.review.selectors import page_executions, page_trail
 from storage.roles import REVIEW_PERMISSION
-from storage.rows import tenant_rows
-
-EXECUTIONS_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -32,16 +29,13 @@ class DecisionButton:
 
 
 def draft_page_context(*, request, draft: Draft, actions: dict[Decision, str]) -> dict:
-    """The template context of the page's own sections; `draft` carries its `review_state`."""
-    trail = reviews_by_draft(drafts=[draft])[draft.pk]
+    """The template context of the page's own sections; `draft` carries its `review_state`
+    and what `with_page_sections` read with it."""
+    trail = page_trail(draft=draft)
     return {
         "changed_after": _changed_after_approval(draft, trail),
         "decision_buttons": _decision_buttons(request.user, draft, trail, actions),
-        "executions": list(
-            tenant_rows(Execution, tenant_id=draft.tenant_id)
-            .filter(draft_id=draft.pk)
-            .order_by("-created_at")[:EXECUTIONS_SHOWN]
-        ),
+        "executions": page_executions(draft=draft),
         "trail_rounds": [
             (number, list(reviews)) for number, reviews in groupby(trail, key=lambda r: r.round)
         ],

@@ -129,7 +129,7 @@ class DraftAdmin(TenantRowsAdmin):
         drafts = super().get_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
             return drafts
-        drafts = selectors.with_review_state(drafts=drafts)
+        drafts = selectors.with_review_state(drafts=selectors.with_page_sections(drafts=drafts))
         return with_tenant_rules(drafts=drafts, tenant_id=request.tenant_id)
 
     def get_object(self, request, object_id, from_field=None):

@@ -19,10 +19,11 @@ from django.db.models import (
 )
 
 from storage.choices import Decision, DraftStatus
-from storage.models import ApprovalRule, Draft, DraftReview, User
+from storage.models import ApprovalRule, Draft, DraftReview, Execution, User
 from storage.review.content import ContentFingerprint
 from storage.review.rounds import LastDecision, next_round, round_ended
 from storage.review.rules import Progress, requirement_for
+from storage.rows import rows_from_json
 
 
 def reviewer_identities(*, user: User) -> set[str]:
@@ -47,11 +48,12 @@ class OnDraftRow(Expression):
         return self.template.format(draft=draft), self.params
 
 
-TRAIL, DRAFTS, USERS, MEMBERSHIPS = (
+TRAIL, DRAFTS, USERS, MEMBERSHIPS, EXECUTIONS = (
     DraftReview._meta.db_table,
     Draft._meta.db_table,
     User._meta.db_table,
     User.groups.through._meta.db_table,
+    Execution._meta.db_table,
 )
 OF_ROW = 'trail.tenant_id = {draft}."tenant_id" AND trail.draft_id = {draft}."draft_id"'
 NEWEST = "ORDER BY trail.created_at DESC LIMIT 1"
@@ -211,6 +213,45 @@ def awaiting_review(*, drafts: QuerySet, user: User) -> QuerySet:
         .exclude(made_by_user)
         .exclude(approved_this_round(user=user))
     )
+
+
+EXECUTIONS_SHOWN = 50
+
+
+def with_page_sections(*, drafts: QuerySet) -> QuerySet:
+    """Annotate what a draft's page shows besides the draft, read by the draft's own
+    statement (rows as JSON): its decision trail, newest first, with each reviewer's name,
+    and its newest `EXECUTIONS_SHOWN` executions. `page_trail()` and `page_executions()`
+    give them back as rows."""
+    return drafts.annotate(
+        trail_rows=OnDraftRow(
+            "(SELECT coalesce(json_agg(row_to_json(trail) ORDER BY trail.created_at DESC), "
+            "'[]')::text FROM (SELECT trail.*, reviewer.username AS reviewer_username "
+            f"FROM {TRAIL} trail LEFT JOIN {USERS} reviewer ON reviewer.id = trail.reviewer_id "
+            f"WHERE {OF_ROW}) trail)",
+            TextField(),
+        ),
+        execution_rows=OnDraftRow(
+            "(SELECT coalesce(json_agg(row_to_json(run) ORDER BY run.created_at DESC), "
+            f"'[]')::text FROM (SELECT * FROM {EXECUTIONS} run "
+            'WHERE run.tenant_id = {draft}."tenant_id" AND run.draft_id = {draft}."draft_id" '
+            f"ORDER BY run.created_at DESC LIMIT {EXECUTIONS_SHOWN}) run)",
+            TextField(),
+        ),
+    )
+
+
+def page_trail(*, draft: Draft) -> list[DraftReview]:
+    """The trail `with_page_sections` read, as `reviews_by_draft` gives it."""
+    reviews = rows_from_json(model=DraftReview, found=draft.trail_rows)
+    for review, row in zip(reviews, json.loads(draft.trail_rows), strict=True):
+        review.reviewer = User(pk=review.reviewer_id, username=row["reviewer_username"])
+    return reviews
+
+
+def page_executions(*, draft: Draft) -> list[Execution]:
+    """The executions `with_page_sections` read, newest first."""
+    return rows_from_json(model=Execution, found=draft.execution_rows)
 
 
 def reviews_by_draft(*, drafts: list[Draft]) -> dict[UUID, list[DraftReview]]:
