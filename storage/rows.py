@@ -30,11 +30,22 @@ def rows_from_json(*, model: type[Model], found: str) -> list[Model]:
     """Rows another statement read as JSON (`json_agg(row_to_json(row))`), as the ORM makes
     them: each column through its field (times, ids), decimal columns exact, JSON columns
     with the floats Django's own JSON decoding gives."""
+    return rows_from_dicts(model=model, found=parse_json_rows(found=found))
+
+
+def parse_json_rows(*, found: str) -> list[dict]:
+    """The rows of `json_agg(row_to_json(row))`, decimals exact (`rows_from_dicts` reads them)."""
+    return json.loads(found, parse_float=Decimal)
+
+
+def rows_from_dicts(*, model: type[Model], found: list[dict]) -> list[Model]:
+    """`rows_from_json` for rows parsed already (`parse_json_rows`), when their extra keys
+    are read too."""
     fields = model._meta.concrete_fields
     names = [field.attname for field in fields]
     return [
         model.from_db(None, names, [_from_json(field, row[field.column]) for field in fields])
-        for row in json.loads(found, parse_float=Decimal)
+        for row in found
     ]
 
 

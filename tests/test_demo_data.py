@@ -28,8 +28,11 @@ from storage.models import (
 from storage.review.rules import tenant_rules
 from storage.review.selectors import (
     changed_since_approval,
+    page_trail,
     review_state,
+    review_state_from_trail,
     round_approvals,
+    with_page_sections,
     with_review_state,
 )
 from storage.tenancy import tenant_context
@@ -178,6 +181,25 @@ def test_reviewed_drafts_carry_the_decisions_that_made_them_so(loads, tenant):
     for review in senior_needed:
         approvers = DraftReview.objects.filter(draft_id=review.draft_id, decision="approve")
         assert approvers.filter(reviewer__groups__name="Senior reviewers").exists()
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_a_draft_page_reads_where_each_draft_stands_off_its_trail(loads, tenant):
+    """The draft page derives the review state from the trail it shows; the queue reads it
+    with subqueries. Over every demo draft (partial and senior approvals, a change after
+    approval, rejections) both say the same; tests/test_draft_page_reads.py adds rounds."""
+    rules = tenant_rules(tenant_id=tenant)
+    drafts = Draft.objects.filter(tenant_id=tenant).order_by("pk")
+    with tenant_context(tenant):
+        queue = [review_state(draft=d, rules=rules) for d in with_review_state(drafts=drafts)]
+        pages = with_page_sections(drafts=drafts)
+        page = [
+            review_state_from_trail(draft=d, trail=page_trail(draft=d), rules=rules) for d in pages
+        ]
+    assert len(page) == len(queue) >= MINIMUM_ROWS[Draft]
+    assert page == queue
+    assert any(state.progress.approver_groups for state in page)
+    assert sum(1 for state in page if state.changed_since_approval) == 1
 
 
 @pytest.mark.parametrize("tenant", TENANTS)

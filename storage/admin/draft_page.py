@@ -9,7 +9,7 @@ from storage.choices import Decision
 from storage.models import Draft, DraftReview
 from storage.review import services
 from storage.review.content import MISSING, content_changes
-from storage.review.selectors import page_executions, page_trail
+from storage.review.selectors import page_executions
 from storage.roles import REVIEW_PERMISSION
 
 
@@ -29,9 +29,9 @@ class DecisionButton:
 
 
 def draft_page_context(*, request, draft: Draft, actions: dict[Decision, str]) -> dict:
-    """The template context of the page's own sections; `draft` carries its `review_state`
-    and what `with_page_sections` read with it."""
-    trail = page_trail(draft=draft)
+    """The template context of the page's own sections; `draft` carries its `trail`
+    (`page_trail`), its `review_state` and the executions `with_page_sections` read."""
+    trail = draft.trail
     return {
         "changed_after": _changed_after_approval(draft, trail),
         "decision_buttons": _decision_buttons(request.user, draft, trail, actions),

@@ -129,12 +129,17 @@ class DraftAdmin(TenantRowsAdmin):
         drafts = super().get_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
             return drafts
-        drafts = selectors.with_review_state(drafts=selectors.with_page_sections(drafts=drafts))
+        drafts = selectors.with_page_sections(drafts=drafts)
         return with_tenant_rules(drafts=drafts, tenant_id=request.tenant_id)
 
     def get_object(self, request, object_id, from_field=None):
+        """The draft with its `trail` and, read off it, its `review_state`."""
         draft = super().get_object(request, object_id, from_field)
-        return with_review_states([draft])[0]
+        draft.trail = selectors.page_trail(draft=draft)
+        draft.review_state = selectors.review_state_from_trail(
+            draft=draft, trail=draft.trail, rules=rules_read_with(draft=draft)
+        )
+        return draft
 
     def get_ordering(self, request):
         """The submitted queue oldest first (it waits longest); every other list newest first."""

@@ -2,7 +2,7 @@
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from storage.models import ApprovalRule, Draft, DraftReview, Execution, User
 from storage.review.content import ContentFingerprint
 from storage.review.rounds import LastDecision, next_round, round_ended
 from storage.review.rules import Progress, requirement_for
-from storage.rows import rows_from_json
+from storage.rows import parse_json_rows, rows_from_dicts, rows_from_json
 
 
 def reviewer_identities(*, user: User) -> set[str]:
@@ -105,7 +105,7 @@ def with_review_state(*, drafts: QuerySet) -> QuerySet:
     (round, status after it, fingerprint); `round_approvals` the approvals of that
     decision's round; `approved_fingerprint` the content its newest approval saw.
     """
-    if "content_fingerprint" in drafts.query.annotations:
+    if "last_decision" in drafts.query.annotations:
         return drafts  # annotated already
     return drafts.annotate(**REVIEW_STATE)
 
@@ -127,10 +127,58 @@ def review_state(*, draft: Draft, rules: Sequence[ApprovalRule]) -> ReviewState:
     a round that has ended (storage.review.rounds) no longer count.
     """
     newest = draft.last_decision
-    last = LastDecision(int(newest[0]), newest[1], newest[2]) if newest else None
+    return _review_state(
+        draft=draft,
+        rules=rules,
+        last=LastDecision(int(newest[0]), newest[1], newest[2]) if newest else None,
+        approved_fingerprint=draft.approved_fingerprint,
+        approvals=lambda: round_approvals(draft=draft),
+    )
+
+
+def review_state_from_trail(
+    *, draft: Draft, trail: Sequence[DraftReview], rules: Sequence[ApprovalRule]
+) -> ReviewState:
+    """`review_state()` read off the draft's whole trail, as `page_trail()` gives it (newest
+    first, each reviewer's group ids): the draft's page reads the trail anyway, and the
+    three review-state subqueries cost its statement more to plan than to run.
+
+    The same reads as `REVIEW_STATE`'s: the newest decision, the newest approval's
+    fingerprint, and the newest decision's round's approvals in the order they were made.
+    """
+    last = LastDecision(trail[0].round, trail[0].to_status, trail[0].fingerprint) if trail else None
+    approvals = [review for review in trail if review.decision == Decision.APPROVE]
+
+    def this_round() -> tuple[list, list, list]:
+        made = [r for r in reversed(approvals) if last is not None and r.round == last.round]
+        return (
+            [review.reviewer.username for review in made],
+            [review.reviewer_id for review in made],
+            [group for review in made for group in review.reviewer.group_ids],
+        )
+
+    return _review_state(
+        draft=draft,
+        rules=rules,
+        last=last,
+        approved_fingerprint=approvals[0].fingerprint if approvals else None,
+        approvals=this_round,
+    )
+
+
+def _review_state(
+    *,
+    draft: Draft,
+    rules: Sequence[ApprovalRule],
+    last: LastDecision | None,
+    approved_fingerprint: str | None,
+    approvals: Callable[[], tuple[list | None, list | None, list | None]],
+) -> ReviewState:
+    """The state from the newest decision, the newest approval's fingerprint and, read only
+    when the round is still open, its approvals' names, ids and groups."""
     fingerprint = draft.content_fingerprint
     ended = round_ended(status=draft.status, fingerprint=fingerprint, last=last)
-    names, ids, groups = (None, None, None) if ended else round_approvals(draft=draft)
+    names, ids, groups = (None, None, None) if ended else approvals()
     progress = Progress(
         requirement_for(draft=draft, rules=rules),
         approvers=tuple(names or ()),
@@ -140,7 +188,7 @@ def review_state(*, draft: Draft, rules: Sequence[ApprovalRule]) -> ReviewState:
         round=next_round(status=draft.status, fingerprint=fingerprint, last=last),
         progress=progress,
         approver_ids=frozenset(ids or ()),
-        changed_since_approval=draft.approved_fingerprint not in (None, fingerprint),
+        changed_since_approval=approved_fingerprint not in (None, fingerprint),
     )
 
 
@@ -220,13 +268,17 @@ EXECUTIONS_SHOWN = 50
 
 def with_page_sections(*, drafts: QuerySet) -> QuerySet:
     """Annotate what a draft's page shows besides the draft, read by the draft's own
-    statement (rows as JSON): its decision trail, newest first, with each reviewer's name,
-    and its newest `EXECUTIONS_SHOWN` executions. `page_trail()` and `page_executions()`
-    give them back as rows."""
+    statement (rows as JSON): its decision trail, newest first, with each reviewer's name
+    and group ids, and its newest `EXECUTIONS_SHOWN` executions; and its content's
+    fingerprint. `page_trail()` and `page_executions()` give them back as rows,
+    `review_state_from_trail()` where the draft stands."""
     return drafts.annotate(
+        content_fingerprint=REVIEW_STATE["content_fingerprint"],
         trail_rows=OnDraftRow(
             "(SELECT coalesce(json_agg(row_to_json(trail) ORDER BY trail.created_at DESC), "
-            "'[]')::text FROM (SELECT trail.*, reviewer.username AS reviewer_username "
+            "'[]')::text FROM (SELECT trail.*, reviewer.username AS reviewer_username, "
+            f"(SELECT array_agg(membership.group_id) FROM {MEMBERSHIPS} membership "
+            "WHERE membership.user_id = trail.reviewer_id) AS reviewer_group_ids "
             f"FROM {TRAIL} trail LEFT JOIN {USERS} reviewer ON reviewer.id = trail.reviewer_id "
             f"WHERE {OF_ROW}) trail)",
             TextField(),
@@ -242,10 +294,13 @@ def with_page_sections(*, drafts: QuerySet) -> QuerySet:
 
 
 def page_trail(*, draft: Draft) -> list[DraftReview]:
-    """The trail `with_page_sections` read, as `reviews_by_draft` gives it."""
-    reviews = rows_from_json(model=DraftReview, found=draft.trail_rows)
-    for review, row in zip(reviews, json.loads(draft.trail_rows), strict=True):
+    """The trail `with_page_sections` read, as `reviews_by_draft` gives it, each reviewer
+    with the `group_ids` they are in."""
+    found = parse_json_rows(found=draft.trail_rows)
+    reviews = rows_from_dicts(model=DraftReview, found=found)
+    for review, row in zip(reviews, found, strict=True):
         review.reviewer = User(pk=review.reviewer_id, username=row["reviewer_username"])
+        review.reviewer.group_ids = row["reviewer_group_ids"] or []
     return reviews
 
 
