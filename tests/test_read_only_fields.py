@@ -73,3 +73,20 @@ def test_read_only_fields_are_not_rendered_by_djangos_template(client, pages):
     person, url = pages[-1]
     client.force_login(person)
     assert "admin/includes/fieldset.html" in [t.name for t in client.get(url).templates]
+
+
+@pytest.mark.urls("tests.bench_urls")
+def test_only_the_portals_admins_render_its_row_pages(client, pages):
+    """The benchmark's yardstick is Django's own change form: another admin site of the
+    project showing the same rows renders Django's templates, not the portal's."""
+    person, url = pages[0]  # the draft page
+    client.force_login(person)
+    portal = [t.name for t in client.get(url).templates]
+    assert portal[0] == "admin/storage/draft/draft_page.html"
+    stock = client.get(url.replace("/admin/", "/bench-admin/"))
+    assert stock.status_code == 200
+    names = [t.name for t in stock.templates]
+    assert names[0] == "admin/change_form.html"
+    assert "admin/includes/fieldset.html" in names
+    assert not [name for name in names if name.startswith("admin/storage/")]
+    assert 'id="decision-panel"' not in stock.text

@@ -14,7 +14,15 @@ from storage.rows import parse_uuid, tenant_rows
 
 
 class ReadOnly:
-    """Nobody adds, changes or deletes these rows in the admin, superusers included."""
+    """Nobody adds, changes or deletes these rows in the admin, superusers included: their
+    pages are read-only fieldsets, written in Python (storage/admin/read_only_fields.py).
+
+    The page templates are named here rather than found under Django's names
+    (admin/storage/change_form.html): any other admin site of the project, the benchmark's
+    default admin included, would pick those up for the same models.
+    """
+
+    change_form_template = "admin/storage/read_only_change_form.html"
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -96,6 +96,7 @@ class DecisionForm(forms.Form):
 
 @admin.register(Draft)
 class DraftAdmin(TenantRowsAdmin):
+    change_form_template = "admin/storage/draft/draft_page.html"
     list_filter = [
         DraftStatusFilter,
         AwaitingMeFilter,

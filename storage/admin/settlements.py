@@ -47,6 +47,7 @@ ACTIONS = {
 
 @admin.register(SettlementIntent)
 class SettlementIntentAdmin(TenantRowsAdmin):
+    change_form_template = "admin/storage/settlementintent/intent_page.html"
     list_display = [
         "payment_id",
         settlement_badge,
