@@ -276,3 +276,36 @@ def for_rls_role(sql_text: str, reverse_sql: str) -> migrations.RunPython:
         return statement
 
     return migrations.RunPython(run(sql_text), run(reverse_sql))
+
+
+# Supabase grants its Data API roles EXECUTE on new functions in `public`; elsewhere they may
+# not exist.
+API_ROLES = ("anon", "authenticated", "service_role")
+
+
+def only_the_rls_role_executes(function: str) -> list[Operation]:
+    """Leave EXECUTE on `function` (its signature) to the RLS role alone: not PUBLIC (any
+    role) and not Supabase's Data API roles, which would expose it as an RPC endpoint."""
+    revoke_api_roles = f"""
+DO $$
+DECLARE
+    api_role text;
+BEGIN
+    FOREACH api_role IN ARRAY ARRAY{list(API_ROLES)} LOOP
+        IF EXISTS (SELECT FROM pg_roles WHERE rolname = api_role) THEN
+            EXECUTE format('REVOKE ALL ON FUNCTION {function} FROM %I', api_role);
+        END IF;
+    END LOOP;
+END
+$$
+"""
+    return [
+        migrations.RunSQL(
+            [f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC", revoke_api_roles],
+            migrations.RunSQL.noop,
+        ),
+        for_rls_role(
+            f"GRANT EXECUTE ON FUNCTION {function} TO {{role}}",
+            f"REVOKE ALL ON FUNCTION {function} FROM {{role}}",
+        ),
+    ]

@@ -26,21 +26,16 @@ def tenant_rows(model: type[Model], *, tenant_id: str) -> QuerySet:
     return model.objects.filter(tenant_id=tenant_id)
 
 
-def rows_from_json(*, model: type[Model], found: str) -> list[Model]:
-    """Rows another statement read as JSON (`json_agg(row_to_json(row))`), as the ORM makes
-    them: each column through its field (times, ids), decimal columns exact, JSON columns
-    with the floats Django's own JSON decoding gives."""
-    return rows_from_dicts(model=model, found=parse_json_rows(found=found))
-
-
-def parse_json_rows(*, found: str) -> list[dict]:
-    """The rows of `json_agg(row_to_json(row))`, decimals exact (`rows_from_dicts` reads them)."""
+def parse_json_rows(*, found: str):
+    """JSON that rows were read as (`json_agg(row_to_json(row))`), decimals exact, for
+    `rows_from_dicts`."""
     return json.loads(found, parse_float=Decimal)
 
 
 def rows_from_dicts(*, model: type[Model], found: list[dict]) -> list[Model]:
-    """`rows_from_json` for rows parsed already (`parse_json_rows`), when their extra keys
-    are read too."""
+    """Rows another statement read as JSON (`parse_json_rows`), as the ORM makes them: each
+    column through its field (times, ids), decimal columns exact, JSON columns with the
+    floats Django's own JSON decoding gives. Keys that are no column are left to the caller."""
     fields = model._meta.concrete_fields
     names = [field.attname for field in fields]
     return [

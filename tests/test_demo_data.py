@@ -28,7 +28,7 @@ from storage.models import (
 from storage.review.rules import tenant_rules
 from storage.review.selectors import (
     changed_since_approval,
-    page_trail,
+    page_sections,
     review_state,
     review_state_from_trail,
     round_approvals,
@@ -194,7 +194,8 @@ def test_a_draft_page_reads_where_each_draft_stands_off_its_trail(loads, tenant)
         queue = [review_state(draft=d, rules=rules) for d in with_review_state(drafts=drafts)]
         pages = with_page_sections(drafts=drafts)
         page = [
-            review_state_from_trail(draft=d, trail=page_trail(draft=d), rules=rules) for d in pages
+            review_state_from_trail(draft=d, trail=page_sections(draft=d)[0], rules=rules)
+            for d in pages
         ]
     assert len(page) == len(queue) >= MINIMUM_ROWS[Draft]
     assert page == queue

@@ -38,8 +38,7 @@ def test_the_draft_pages_trail_and_executions_are_the_rows_the_orm_reads(reviewe
     make_execution(draft, tool_id="vpm.pay", result_payload={"ok": True, "at": [1, 2.5]})
     with tenant_context("acme"):
         read = selectors.with_page_sections(drafts=Draft.objects.filter(pk=draft.pk)).get()
-        trail = selectors.page_trail(draft=read)
-        executions = selectors.page_executions(draft=read)
+        trail, executions = selectors.page_sections(draft=read)
         assert [vars_of(r) for r in trail] == [
             vars_of(r) for r in selectors.reviews_by_draft(drafts=[draft])[draft.pk]
         ]
@@ -83,7 +82,7 @@ def test_the_draft_page_reads_the_same_review_state_as_the_queue(reviewers):
         }
         page = {
             d.pk: selectors.review_state_from_trail(
-                draft=d, trail=selectors.page_trail(draft=d), rules=rules
+                draft=d, trail=selectors.page_sections(draft=d)[0], rules=rules
             )
             for d in selectors.with_page_sections(drafts=drafts)
         }

@@ -1,10 +1,13 @@
 """Tenant isolation as PostgreSQL enforces it, through the ORM, the admin and raw requests."""
 
+import json
+
 import pytest
 from django.db import connection, transaction
 from django.test import Client
 
 from storage.models import (
+    ApprovalRule,
     ArchivedAuditEvent,
     AuditEvent,
     Draft,
@@ -13,7 +16,7 @@ from storage.models import (
     User,
 )
 from storage.tenancy import tenant_context
-from tests.conftest import TENANT_TABLES
+from tests.conftest import TENANT_TABLES, make_draft, make_execution, make_review
 from tests.db_errors import sqlstate_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,6 +113,27 @@ def test_writes_the_rls_role_may_not_make(rows):
         codes = {what: sqlstate_of(statement) for what, statement in forbidden.items()}
     assert codes == dict.fromkeys(forbidden, INSUFFICIENT_PRIVILEGE)
     assert Draft.objects.get(pk=globex_draft).status == "submitted"
+
+
+def test_the_draft_pages_functions_read_only_the_tenants_rows(reviewers):
+    """portal_draft_sections and portal_tenant_rules run with the caller's rights: asked for
+    another tenant's draft and rules by their ids, as a request could be, they find nothing."""
+    globex = make_draft("globex")
+    make_review(globex, reviewers["globex-reviewer"])
+    make_execution(globex)
+    ApprovalRule.objects.create(tenant_id="globex", name="Theirs", approvals=2)
+    read = "SELECT portal_draft_sections(%s, %s), portal_tenant_rules(%s)"
+    with tenant_context("globex"), connection.cursor() as cursor:
+        cursor.execute(read, ["globex", globex.pk, "globex"])
+        sections, rules = cursor.fetchone()
+    assert [len(rows) for rows in json.loads(sections).values()] == [1, 1]
+    assert [rule["name"] for rule in json.loads(rules)] == ["Theirs"]
+    with tenant_context("acme"), connection.cursor() as cursor:
+        cursor.execute(read, ["globex", globex.pk, "globex"])
+        assert [json.loads(found) for found in cursor.fetchone()] == [
+            {"trail": [], "executions": []},
+            [],
+        ]
 
 
 def test_the_request_role_is_not_privileged(db):

@@ -120,7 +120,7 @@ def test_the_draft_page_reads_its_trail_and_executions_with_the_draft(client, pe
     counted, tenancy = cost(client, f"/admin/storage/draft/{draft.pk}/change/")
 
     assert len(counted) == 4, "\n".join(counted)
-    assert "lynx_draft_reviews" in counted[3] and "lynx_executions" in counted[3]
+    assert "portal_draft_sections(" in counted[3] and "portal_tenant_rules(" in counted[3]
     assert tenancy == 1
 
 
@@ -176,7 +176,7 @@ def test_asking_to_approve_drafts_costs_one_read_of_them_whatever_their_number(
     counted, tenancy = cost(client, "/admin/storage/draft/?status=all", post=approve(drafts))
 
     assert len(counted) == 4, "\n".join(counted)
-    assert 'FROM "lynx_drafts"' in counted[3] and "portal_approval_rules" in counted[3]
+    assert 'FROM "lynx_drafts"' in counted[3] and "portal_tenant_rules(" in counted[3]
     assert tenancy == 1
 
 

@@ -15,6 +15,13 @@ from django.conf import settings
 from tests.catalog import connect, connect_as_superuser, scratch_database
 from tests.subprocesses import deployed, manage
 
+# The functions the request role calls (migrations 0022 and 0023).
+PORTAL_FUNCTIONS = [
+    "portal_list_count(text, integer)",
+    "portal_draft_sections(text, uuid)",
+    "portal_tenant_rules(text)",
+]
+
 
 @pytest.fixture
 def rls_role(request):
@@ -121,19 +128,21 @@ def test_supabase_api_roles_lose_what_they_were_given_on_the_portals_tables():
             "lynx_executions",
             "settlement_intents",
         ]
-        # The list count runs the query it is given: only the RLS role may call it, not PUBLIC
-        # (any role) and not the Data API's roles, whatever Supabase's defaults give them.
-        with connect(dbname) as conn:
-            callers = conn.execute(
-                "SELECT r.rolname, has_function_privilege(r.oid, "
-                "'portal_list_count(text, integer)', 'EXECUTE') FROM pg_roles r "
-                "WHERE r.rolname IN ('anon', 'authenticated', 'service_role', %s, %s)",
-                [settings.LYNX_DB_RLS_ROLE, settings.LYNX_WEB_DATABASE["USER"]],
-            ).fetchall()
-        assert dict(callers) == {
-            "anon": False,
-            "authenticated": False,
-            "service_role": False,
-            settings.LYNX_DB_RLS_ROLE: True,
-            settings.LYNX_WEB_DATABASE["USER"]: False,  # NOINHERIT: only as the RLS role
-        }
+        # The portal's functions (the list count runs the query it is given): only the RLS
+        # role may call them, not PUBLIC (any role) and not the Data API's roles, whatever
+        # Supabase's defaults give them.
+        for function in PORTAL_FUNCTIONS:
+            with connect(dbname) as conn:
+                callers = conn.execute(
+                    "SELECT r.rolname, has_function_privilege(r.oid, %s, 'EXECUTE') "
+                    "FROM pg_roles r "
+                    "WHERE r.rolname IN ('anon', 'authenticated', 'service_role', %s, %s)",
+                    [function, settings.LYNX_DB_RLS_ROLE, settings.LYNX_WEB_DATABASE["USER"]],
+                ).fetchall()
+            assert dict(callers) == {
+                "anon": False,
+                "authenticated": False,
+                "service_role": False,
+                settings.LYNX_DB_RLS_ROLE: True,
+                settings.LYNX_WEB_DATABASE["USER"]: False,  # NOINHERIT: only as the RLS role
+            }, function

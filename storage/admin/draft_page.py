@@ -9,7 +9,6 @@ from storage.choices import Decision
 from storage.models import Draft, DraftReview
 from storage.review import services
 from storage.review.content import MISSING, content_changes
-from storage.review.selectors import page_executions
 from storage.roles import REVIEW_PERMISSION
 
 
@@ -29,13 +28,13 @@ class DecisionButton:
 
 
 def draft_page_context(*, request, draft: Draft, actions: dict[Decision, str]) -> dict:
-    """The template context of the page's own sections; `draft` carries its `trail`
-    (`page_trail`), its `review_state` and the executions `with_page_sections` read."""
+    """The template context of the page's own sections; `draft` carries its `trail`,
+    `newest_executions` (`page_sections`) and its `review_state`."""
     trail = draft.trail
     return {
         "changed_after": _changed_after_approval(draft, trail),
         "decision_buttons": _decision_buttons(request.user, draft, trail, actions),
-        "executions": page_executions(draft=draft),
+        "executions": draft.newest_executions,
         "trail_rounds": [
             (number, list(reviews)) for number, reviews in groupby(trail, key=lambda r: r.round)
         ],

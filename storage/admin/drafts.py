@@ -134,9 +134,10 @@ class DraftAdmin(TenantRowsAdmin):
         return with_tenant_rules(drafts=drafts, tenant_id=request.tenant_id)
 
     def get_object(self, request, object_id, from_field=None):
-        """The draft with its `trail` and, read off it, its `review_state`."""
+        """The draft with its `trail`, its `newest_executions` and, read off the trail, its
+        `review_state`."""
         draft = super().get_object(request, object_id, from_field)
-        draft.trail = selectors.page_trail(draft=draft)
+        draft.trail, draft.newest_executions = selectors.page_sections(draft=draft)
         draft.review_state = selectors.review_state_from_trail(
             draft=draft, trail=draft.trail, rules=rules_read_with(draft=draft)
         )

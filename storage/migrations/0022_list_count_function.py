@@ -9,11 +9,9 @@ roles, since a function that runs the query it is given is no business of theirs
 
 from django.db import migrations
 
-from storage.migration_operations import for_rls_role
+from storage.migration_operations import only_the_rls_role_executes
 
 FUNCTION = "portal_list_count(text, integer)"
-API_ROLES = ("anon", "authenticated", "service_role")
-
 CREATE = """
 CREATE FUNCTION portal_list_count(query text, exact_below integer,
                                   OUT estimate bigint, OUT counted bigint)
@@ -32,33 +30,11 @@ END
 $$
 """
 
-# Supabase grants its Data API roles EXECUTE on new functions in `public`; elsewhere they may
-# not exist.
-REVOKE_API_ROLES = f"""
-DO $$
-DECLARE
-    api_role text;
-BEGIN
-    FOREACH api_role IN ARRAY ARRAY{list(API_ROLES)} LOOP
-        IF EXISTS (SELECT FROM pg_roles WHERE rolname = api_role) THEN
-            EXECUTE format('REVOKE ALL ON FUNCTION {FUNCTION} FROM %I', api_role);
-        END IF;
-    END LOOP;
-END
-$$
-"""
-
 
 class Migration(migrations.Migration):
     dependencies = [("storage", "0021_drafts_submitted_index")]
 
     operations = [
-        migrations.RunSQL(
-            [CREATE, f"REVOKE ALL ON FUNCTION {FUNCTION} FROM PUBLIC", REVOKE_API_ROLES],
-            f"DROP FUNCTION {FUNCTION}",
-        ),
-        for_rls_role(
-            f"GRANT EXECUTE ON FUNCTION {FUNCTION} TO {{role}}",
-            f"REVOKE ALL ON FUNCTION {FUNCTION} FROM {{role}}",
-        ),
+        migrations.RunSQL(CREATE, f"DROP FUNCTION {FUNCTION}"),
+        *only_the_rls_role_executes(FUNCTION),
     ]

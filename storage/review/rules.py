@@ -12,10 +12,8 @@ or a currency none of the amount rules is written in) gets every amount rule
 of its type and risk: the strictest outcome, and the page says why.
 """
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -25,7 +23,7 @@ from django.db.models.expressions import RawSQL
 from storage.choices import RiskLevel
 from storage.models import ApprovalRule, Draft
 from storage.review.content import payment_terms
-from storage.rows import tenant_rows
+from storage.rows import parse_json_rows, rows_from_dicts, tenant_rows
 
 
 @dataclass(frozen=True)
@@ -60,15 +58,16 @@ def tenant_rules(*, tenant_id: str) -> list[ApprovalRule]:
     return list(tenant_rows(ApprovalRule, tenant_id=tenant_id).select_related("required_group"))
 
 
-# What `with_tenant_rules` annotates: the rules as JSON text (exact decimals), every value text.
+# What `with_tenant_rules` annotates: the rules as JSON text, from `portal_tenant_rules`.
 RULES_JSON = "tenant_rules_json"
 
 
 def with_tenant_rules(*, drafts: QuerySet, tenant_id: str) -> QuerySet:
     """The drafts, each carrying its tenant's approval rules (`rules_read_with`): read by the
-    drafts' own statement, once (an uncorrelated subquery), instead of in a query of their own."""
+    drafts' own statement, once, instead of in a query of their own; through
+    `portal_tenant_rules` (migration 0023), a function whose plan PostgreSQL keeps."""
     return drafts.annotate(
-        **{RULES_JSON: RawSQL(_rules_as_json(), [tenant_id], output_field=TextField())}
+        **{RULES_JSON: RawSQL("portal_tenant_rules(%s)", [tenant_id], output_field=TextField())}
     )
 
 
@@ -78,35 +77,12 @@ def rules_read_with(*, draft: Draft) -> list[ApprovalRule] | None:
     found = getattr(draft, RULES_JSON, None)
     if found is None:
         return None
-    fields = ApprovalRule._meta.concrete_fields
-    rules = []
-    for item in json.loads(found):
-        rule = ApprovalRule.from_db(
-            None, [f.attname for f in fields], [f.to_python(item[f.attname]) for f in fields]
-        )
+    items = parse_json_rows(found=found)
+    rules = rows_from_dicts(model=ApprovalRule, found=items)
+    for rule, item in zip(rules, items, strict=True):
         if rule.required_group_id:  # what select_related("required_group") would have read
             rule.required_group = Group(pk=rule.required_group_id, name=item["group_name"])
-        rules.append(rule)
     return rules
-
-
-@cache
-def _rules_as_json() -> str:
-    meta = ApprovalRule._meta
-    values = ", ".join(f"'{f.attname}', rule.{f.column}::text" for f in meta.concrete_fields)
-    ordering = ", ".join(
-        f"rule.{meta.get_field(name.removeprefix('-')).column}"
-        + (" DESC" if name.startswith("-") else "")
-        for name in meta.ordering
-    )
-    group = meta.get_field("required_group")
-    return (
-        f"SELECT coalesce(json_agg(json_build_object({values}, 'group_name', grp.name) "
-        f"ORDER BY {ordering}), '[]')::text "
-        f"FROM {meta.db_table} rule "
-        f"LEFT JOIN {Group._meta.db_table} grp ON grp.id = rule.{group.column} "
-        "WHERE rule.tenant_id = %s"
-    )
 
 
 def requirement_for(*, draft: Draft, rules: Sequence[ApprovalRule]) -> Requirement:

@@ -23,7 +23,7 @@ from storage.models import ApprovalRule, Draft, DraftReview, Execution, User
 from storage.review.content import ContentFingerprint
 from storage.review.rounds import LastDecision, next_round, round_ended
 from storage.review.rules import Progress, requirement_for
-from storage.rows import parse_json_rows, rows_from_dicts, rows_from_json
+from storage.rows import parse_json_rows, rows_from_dicts
 
 
 def reviewer_identities(*, user: User) -> set[str]:
@@ -48,12 +48,11 @@ class OnDraftRow(Expression):
         return self.template.format(draft=draft), self.params
 
 
-TRAIL, DRAFTS, USERS, MEMBERSHIPS, EXECUTIONS = (
+TRAIL, DRAFTS, USERS, MEMBERSHIPS = (
     DraftReview._meta.db_table,
     Draft._meta.db_table,
     User._meta.db_table,
     User.groups.through._meta.db_table,
-    Execution._meta.db_table,
 )
 OF_ROW = 'trail.tenant_id = {draft}."tenant_id" AND trail.draft_id = {draft}."draft_id"'
 NEWEST = "ORDER BY trail.created_at DESC LIMIT 1"
@@ -139,7 +138,7 @@ def review_state(*, draft: Draft, rules: Sequence[ApprovalRule]) -> ReviewState:
 def review_state_from_trail(
     *, draft: Draft, trail: Sequence[DraftReview], rules: Sequence[ApprovalRule]
 ) -> ReviewState:
-    """`review_state()` read off the draft's whole trail, as `page_trail()` gives it (newest
+    """`review_state()` read off the draft's whole trail, as `page_sections()` gives it (newest
     first, each reviewer's group ids): the draft's page reads the trail anyway, and the
     three review-state subqueries cost its statement more to plan than to run.
 
@@ -263,50 +262,30 @@ def awaiting_review(*, drafts: QuerySet, user: User) -> QuerySet:
     )
 
 
-EXECUTIONS_SHOWN = 50
+PAGE_SECTIONS = OnDraftRow(
+    'portal_draft_sections({draft}."tenant_id", {draft}."draft_id")', TextField()
+)
 
 
 def with_page_sections(*, drafts: QuerySet) -> QuerySet:
     """Annotate what a draft's page shows besides the draft, read by the draft's own
-    statement (rows as JSON): its decision trail, newest first, with each reviewer's name
-    and group ids, and its newest `EXECUTIONS_SHOWN` executions; and its content's
-    fingerprint. `page_trail()` and `page_executions()` give them back as rows,
-    `review_state_from_trail()` where the draft stands."""
+    statement: its content's fingerprint and, through `portal_draft_sections` (migration 0023:
+    a function, whose plans PostgreSQL keeps), its decision trail and newest executions.
+    `page_sections()` gives those back as rows, `review_state_from_trail()` where it stands."""
     return drafts.annotate(
-        content_fingerprint=REVIEW_STATE["content_fingerprint"],
-        trail_rows=OnDraftRow(
-            "(SELECT coalesce(json_agg(row_to_json(trail) ORDER BY trail.created_at DESC), "
-            "'[]')::text FROM (SELECT trail.*, reviewer.username AS reviewer_username, "
-            f"(SELECT array_agg(membership.group_id) FROM {MEMBERSHIPS} membership "
-            "WHERE membership.user_id = trail.reviewer_id) AS reviewer_group_ids "
-            f"FROM {TRAIL} trail LEFT JOIN {USERS} reviewer ON reviewer.id = trail.reviewer_id "
-            f"WHERE {OF_ROW}) trail)",
-            TextField(),
-        ),
-        execution_rows=OnDraftRow(
-            "(SELECT coalesce(json_agg(row_to_json(run) ORDER BY run.created_at DESC), "
-            f"'[]')::text FROM (SELECT * FROM {EXECUTIONS} run "
-            'WHERE run.tenant_id = {draft}."tenant_id" AND run.draft_id = {draft}."draft_id" '
-            f"ORDER BY run.created_at DESC LIMIT {EXECUTIONS_SHOWN}) run)",
-            TextField(),
-        ),
+        content_fingerprint=REVIEW_STATE["content_fingerprint"], page_sections=PAGE_SECTIONS
     )
 
 
-def page_trail(*, draft: Draft) -> list[DraftReview]:
-    """The trail `with_page_sections` read, as `reviews_by_draft` gives it, each reviewer
-    with the `group_ids` they are in."""
-    found = parse_json_rows(found=draft.trail_rows)
-    reviews = rows_from_dicts(model=DraftReview, found=found)
-    for review, row in zip(reviews, found, strict=True):
+def page_sections(*, draft: Draft) -> tuple[list[DraftReview], list[Execution]]:
+    """The trail, newest first, each reviewer with their name and the `group_ids` they are
+    in, and the newest executions, that `with_page_sections` read with `draft`."""
+    found = parse_json_rows(found=draft.page_sections)
+    trail = rows_from_dicts(model=DraftReview, found=found["trail"])
+    for review, row in zip(trail, found["trail"], strict=True):
         review.reviewer = User(pk=review.reviewer_id, username=row["reviewer_username"])
         review.reviewer.group_ids = row["reviewer_group_ids"] or []
-    return reviews
-
-
-def page_executions(*, draft: Draft) -> list[Execution]:
-    """The executions `with_page_sections` read, newest first."""
-    return rows_from_json(model=Execution, found=draft.execution_rows)
+    return trail, rows_from_dicts(model=Execution, found=found["executions"])
 
 
 def reviews_by_draft(*, drafts: list[Draft]) -> dict[UUID, list[DraftReview]]:
