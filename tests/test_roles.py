@@ -15,11 +15,12 @@ from django.conf import settings
 from tests.catalog import connect, connect_as_superuser, scratch_database
 from tests.subprocesses import deployed, manage
 
-# The functions the request role calls (migrations 0022 and 0023).
+# The functions the request role calls (migrations 0022 to 0024).
 PORTAL_FUNCTIONS = [
     "portal_list_count(text, integer)",
     "portal_draft_sections(text, uuid)",
     "portal_tenant_rules(text)",
+    "portal_user_access(bigint, boolean)",
 ]
 
 

@@ -4,14 +4,13 @@ Django's ModelBackend reads the user, then their own permissions, then their gro
 permissions: three queries on every page, and the request then enters the user's tenant in a
 fourth. Here the user row carries both, their groups' ids (what the approval rules compare),
 and enters the tenant (`storage.tenancy.entering_tenant`), in one query whose text is written
-once: compiling the same query through the ORM cost more than running it.
+once: compiling the same query through the ORM cost more than running it. The permissions
+and groups come from a function (`portal_user_access`), whose plans PostgreSQL keeps.
 """
 
 from functools import cache
 
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
 from storage.models import User
@@ -42,37 +41,12 @@ class PortalUserBackend(ModelBackend):
 @cache
 def _user_with_permissions(entering: str) -> str:
     """The user row with `permissions` ("app_label.codename", a superuser's: all), `group_ids`
-    and, last, `entered_tenant` (the SQL `entering`)."""
-    own, groups = User.user_permissions.through._meta, User.groups.through._meta
-    granted = Group.permissions.through._meta
-
-    def column(meta, field: str) -> str:
-        return meta.get_field(field).column
-
-    group = column(groups, "group")
+    (both from `portal_user_access`, migration 0024) and, last, `entered_tenant` (the SQL
+    `entering`)."""
     return f"""
-        SELECT person.*,
-            ARRAY(
-                SELECT type.app_label || '.' || permission.codename
-                FROM {Permission._meta.db_table} permission
-                JOIN {ContentType._meta.db_table} type ON type.id = permission.content_type_id
-                WHERE person.is_superuser
-                    OR permission.id IN (
-                        SELECT {column(own, "permission")} FROM {own.db_table}
-                        WHERE {column(own, "user")} = person.id)
-                    OR permission.id IN (
-                        SELECT granted.{column(granted, "permission")}
-                        FROM {granted.db_table} granted
-                        JOIN {groups.db_table} membership
-                            ON membership.{group} = granted.{column(granted, "group")}
-                        WHERE membership.{column(groups, "user")} = person.id)
-            ) AS permissions,
-            ARRAY(
-                SELECT {group} FROM {groups.db_table}
-                WHERE {column(groups, "user")} = person.id
-            ) AS group_ids,
-            {entering} AS entered_tenant
+        SELECT person.*, access.permissions, access.group_ids, {entering} AS entered_tenant
         FROM {User._meta.db_table} person
+        CROSS JOIN LATERAL portal_user_access(person.id, person.is_superuser) access
         WHERE person.id = %s
     """
 
