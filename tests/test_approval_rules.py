@@ -16,6 +16,7 @@ from storage.review.rules import (
     tenant_rules,
     with_tenant_rules,
 )
+from storage.review.selectors import page_sections, with_page_sections
 from storage.tenancy import tenant_context
 from tests.conftest import make_draft
 
@@ -229,6 +230,7 @@ def test_rules_read_with_the_drafts_are_the_tenants_rules(large_payments, tenant
         expected = tenant_rules(tenant_id="acme")
         draft = with_tenant_rules(drafts=Draft.objects.all(), tenant_id="acme").get()
         read = rules_read_with(draft=draft)
+        page = page_sections(draft=with_page_sections(drafts=Draft.objects.all()).get()).rules
 
     def shown(rules):
         fields = [f.attname for f in ApprovalRule._meta.concrete_fields]
@@ -238,6 +240,6 @@ def test_rules_read_with_the_drafts_are_the_tenants_rules(large_payments, tenant
         ]
 
     assert [rule.name for rule in read] == ["Large payments", "Odd amounts"]
-    assert shown(read) == shown(expected)
+    assert shown(read) == shown(page) == shown(expected)
     assert read[1].min_amount == Decimal("1234.57")
     assert rules_read_with(draft=make_draft("acme")) is None

@@ -192,11 +192,10 @@ def test_a_draft_page_reads_where_each_draft_stands_off_its_trail(loads, tenant)
     drafts = Draft.objects.filter(tenant_id=tenant).order_by("pk")
     with tenant_context(tenant):
         queue = [review_state(draft=d, rules=rules) for d in with_review_state(drafts=drafts)]
-        pages = with_page_sections(drafts=drafts)
-        page = [
-            review_state_from_trail(draft=d, trail=page_sections(draft=d)[0], rules=rules)
-            for d in pages
-        ]
+        page = []
+        for d in with_page_sections(drafts=drafts):
+            trail, _, read = page_sections(draft=d)
+            page.append(review_state_from_trail(draft=d, trail=trail, rules=read))
     assert len(page) == len(queue) >= MINIMUM_ROWS[Draft]
     assert page == queue
     assert any(state.progress.approver_groups for state in page)

@@ -38,7 +38,7 @@ def test_the_draft_pages_trail_and_executions_are_the_rows_the_orm_reads(reviewe
     make_execution(draft, tool_id="vpm.pay", result_payload={"ok": True, "at": [1, 2.5]})
     with tenant_context("acme"):
         read = selectors.with_page_sections(drafts=Draft.objects.filter(pk=draft.pk)).get()
-        trail, executions = selectors.page_sections(draft=read)
+        trail, executions, _ = selectors.page_sections(draft=read)
         assert [vars_of(r) for r in trail] == [
             vars_of(r) for r in selectors.reviews_by_draft(drafts=[draft])[draft.pk]
         ]
@@ -80,12 +80,10 @@ def test_the_draft_page_reads_the_same_review_state_as_the_queue(reviewers):
             d.pk: selectors.review_state(draft=d, rules=rules)
             for d in selectors.with_review_state(drafts=drafts)
         }
-        page = {
-            d.pk: selectors.review_state_from_trail(
-                draft=d, trail=selectors.page_sections(draft=d)[0], rules=rules
-            )
-            for d in selectors.with_page_sections(drafts=drafts)
-        }
+        page = {}
+        for d in selectors.with_page_sections(drafts=drafts):
+            trail, _, read = selectors.page_sections(draft=d)
+            page[d.pk] = selectors.review_state_from_trail(draft=d, trail=trail, rules=read)
     assert page == queue
     made = {
         "fresh": fresh,

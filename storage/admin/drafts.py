@@ -130,16 +130,16 @@ class DraftAdmin(TenantRowsAdmin):
         drafts = super().get_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
             return drafts
-        drafts = selectors.with_page_sections(drafts=drafts)
-        return with_tenant_rules(drafts=drafts, tenant_id=request.tenant_id)
+        return selectors.with_page_sections(drafts=drafts)
 
     def get_object(self, request, object_id, from_field=None):
         """The draft with its `trail`, its `newest_executions` and, read off the trail, its
         `review_state`."""
         draft = super().get_object(request, object_id, from_field)
-        draft.trail, draft.newest_executions = selectors.page_sections(draft=draft)
+        sections = selectors.page_sections(draft=draft)
+        draft.trail, draft.newest_executions = sections.trail, sections.executions
         draft.review_state = selectors.review_state_from_trail(
-            draft=draft, trail=draft.trail, rules=rules_read_with(draft=draft)
+            draft=draft, trail=sections.trail, rules=sections.rules
         )
         return draft
 

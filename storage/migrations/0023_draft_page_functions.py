@@ -7,11 +7,13 @@ database session and their plans kept: on the server, so unlike prepared stateme
 through a transaction pooler (Supavisor's). `SELECT *` is expanded when a session first plans
 them, and a table's change of columns replans them.
 
-Each returns JSON text (`storage.rows.parse_json_rows` reads it): the draft's trail, newest
-first, and its 50 newest executions; a tenant's rules in the model's order, each with its
-group's name. They run with the caller's rights (SECURITY INVOKER: the RLS role, with the
-request's tenant), so they read nothing the caller could not: another tenant's id finds
-nothing. As for `portal_list_count`, only the RLS role may execute them.
+Each returns JSON text (`storage.rows.parse_json_rows` reads it): a tenant's rules in the
+model's order, each with its group's name (the review queue reads them); a draft's trail,
+newest first, each reviewer with their name and groups, its 50 newest executions and its
+tenant's rules (the draft page reads them all with the draft, in one call). They run with
+the caller's rights (SECURITY INVOKER: the RLS role, with the request's tenant), so they read
+nothing the caller could not: another tenant's id finds nothing. As for `portal_list_count`,
+only the RLS role may execute them.
 """
 
 from django.db import migrations
@@ -45,7 +47,8 @@ BEGIN
                 WHERE run.tenant_id = page_tenant AND run.draft_id = page_draft
                 ORDER BY run.created_at DESC LIMIT 50
             ) run
-        )
+        ),
+        'rules', portal_tenant_rules(page_tenant)::json
     )::text;
 END
 $$
@@ -77,8 +80,8 @@ class Migration(migrations.Migration):
     dependencies = [("storage", "0022_list_count_function")]
 
     operations = [
-        migrations.RunSQL(CREATE_SECTIONS, f"DROP FUNCTION {SECTIONS}"),
-        *only_the_rls_role_executes(SECTIONS),
         migrations.RunSQL(CREATE_RULES, f"DROP FUNCTION {RULES}"),
         *only_the_rls_role_executes(RULES),
+        migrations.RunSQL(CREATE_SECTIONS, f"DROP FUNCTION {SECTIONS}"),
+        *only_the_rls_role_executes(SECTIONS),
     ]

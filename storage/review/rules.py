@@ -75,11 +75,13 @@ def rules_read_with(*, draft: Draft) -> list[ApprovalRule] | None:
     """The rules `with_tenant_rules` read with `draft`, as `tenant_rules` gives them; None if
     it was read without."""
     found = getattr(draft, RULES_JSON, None)
-    if found is None:
-        return None
-    items = parse_json_rows(found=found)
-    rules = rows_from_dicts(model=ApprovalRule, found=items)
-    for rule, item in zip(rules, items, strict=True):
+    return None if found is None else rules_from_dicts(found=parse_json_rows(found=found))
+
+
+def rules_from_dicts(*, found: list[dict]) -> list[ApprovalRule]:
+    """The rules `portal_tenant_rules` read, parsed (`parse_json_rows`), with their groups."""
+    rules = rows_from_dicts(model=ApprovalRule, found=found)
+    for rule, item in zip(rules, found, strict=True):
         if rule.required_group_id:  # what select_related("required_group") would have read
             rule.required_group = Group(pk=rule.required_group_id, name=item["group_name"])
     return rules

@@ -4,6 +4,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
 from django.contrib.postgres.fields import ArrayField
@@ -22,7 +23,7 @@ from storage.choices import Decision, DraftStatus
 from storage.models import ApprovalRule, Draft, DraftReview, Execution, User
 from storage.review.content import ContentFingerprint
 from storage.review.rounds import LastDecision, next_round, round_ended
-from storage.review.rules import Progress, requirement_for
+from storage.review.rules import Progress, requirement_for, rules_from_dicts
 from storage.rows import parse_json_rows, rows_from_dicts
 
 
@@ -262,30 +263,44 @@ def awaiting_review(*, drafts: QuerySet, user: User) -> QuerySet:
     )
 
 
-PAGE_SECTIONS = OnDraftRow(
-    'portal_draft_sections({draft}."tenant_id", {draft}."draft_id")', TextField()
-)
+# What `with_page_sections` annotates, built once: the fingerprint written out as SQL costs less
+# to compile than ContentFingerprint's expression, on every draft page.
+PAGE_SECTIONS = {
+    "content_fingerprint": OnDraftRow(
+        ContentFingerprint.template
+        % {"expressions": '{draft}."payload", {draft}."source_context"'},
+        TextField(),
+    ),
+    "page_sections": OnDraftRow(
+        'portal_draft_sections({draft}."tenant_id", {draft}."draft_id")', TextField()
+    ),
+}
+
+
+class PageSections(NamedTuple):
+    trail: list[DraftReview]  # newest first, each reviewer with their name and `group_ids`
+    executions: list[Execution]  # the newest 50
+    rules: list[ApprovalRule]  # the tenant's approval rules, as `tenant_rules` gives them
 
 
 def with_page_sections(*, drafts: QuerySet) -> QuerySet:
     """Annotate what a draft's page shows besides the draft, read by the draft's own
     statement: its content's fingerprint and, through `portal_draft_sections` (migration 0023:
-    a function, whose plans PostgreSQL keeps), its decision trail and newest executions.
-    `page_sections()` gives those back as rows, `review_state_from_trail()` where it stands."""
-    return drafts.annotate(
-        content_fingerprint=REVIEW_STATE["content_fingerprint"], page_sections=PAGE_SECTIONS
-    )
+    a function, whose plans PostgreSQL keeps), its decision trail, newest executions and
+    tenant's rules. `page_sections()` gives those back, `review_state_from_trail()` where the
+    draft stands."""
+    return drafts.annotate(**PAGE_SECTIONS)
 
 
-def page_sections(*, draft: Draft) -> tuple[list[DraftReview], list[Execution]]:
-    """The trail, newest first, each reviewer with their name and the `group_ids` they are
-    in, and the newest executions, that `with_page_sections` read with `draft`."""
+def page_sections(*, draft: Draft) -> PageSections:
+    """What `with_page_sections` read with `draft`, as rows."""
     found = parse_json_rows(found=draft.page_sections)
     trail = rows_from_dicts(model=DraftReview, found=found["trail"])
     for review, row in zip(trail, found["trail"], strict=True):
         review.reviewer = User(pk=review.reviewer_id, username=row["reviewer_username"])
         review.reviewer.group_ids = row["reviewer_group_ids"] or []
-    return trail, rows_from_dicts(model=Execution, found=found["executions"])
+    executions = rows_from_dicts(model=Execution, found=found["executions"])
+    return PageSections(trail, executions, rules_from_dicts(found=found["rules"]))
 
 
 def reviews_by_draft(*, drafts: list[Draft]) -> dict[UUID, list[DraftReview]]:
