@@ -87,15 +87,21 @@ def timed_request(*, send: Callable[[], object]) -> tuple[Sample, object]:
     return sample, response
 
 
-def measure_get(*, client: Client, url: str, repeat: int, warmup: int) -> Timing:
-    """`warmup` untimed GETs, then `repeat` timed ones."""
-    for _ in range(warmup):
-        client.get(url, secure=True)
-    timing = Timing()
-    for _ in range(repeat):
-        sample, _ = timed_request(send=lambda: client.get(url, secure=True))
-        timing.samples.append(sample)
-    return timing
+def measure_gets(*, client: Client, repeats: dict[str, int], warmup: int) -> dict[str, Timing]:
+    """For each URL, `warmup` untimed GETs, then its number of timed ones, the URLs in turn:
+    the fewer samples of one spread evenly among the others', so that a machine whose speed
+    drifts (a virtual one's does, by a fifth and more within minutes) weighs on all alike."""
+    for url in repeats:
+        for _ in range(warmup):
+            client.get(url, secure=True)
+    most = max(repeats.values())
+    timings = {url: Timing() for url in repeats}
+    for turn in range(most):
+        for url, repeat in repeats.items():
+            if turn * repeat // most != (turn + 1) * repeat // most:  # `repeat` of `most` turns
+                sample, _ = timed_request(send=lambda url=url: client.get(url, secure=True))
+                timings[url].samples.append(sample)
+    return timings
 
 
 HIDDEN = re.compile(r'<input type="hidden" name="(_selected_action|_seen)" value="([^"]*)">')

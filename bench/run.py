@@ -133,17 +133,14 @@ class Context:
 def measure_page(*, context: Context, page: Page) -> Row:
     client, options, found = context.signed_in[page.role], context.options, context.found
     url = page.portal.format(**found)
-    portal = measure.measure_get(
-        client=client, url=url, repeat=options.repeat, warmup=options.warmup
-    )
-    row = Row(page, context.tenant, portal)
+    repeats = {url: options.repeat}
     if page.default:
-        row.default = measure.measure_get(
-            client=client,
-            url=page.default.format(**found),
-            repeat=options.default_repeat,
-            warmup=min(1, options.warmup),
-        )
+        default_url = page.default.format(**found)
+        repeats[default_url] = options.default_repeat
+    timings = measure.measure_gets(client=client, repeats=repeats, warmup=options.warmup)
+    row = Row(page, context.tenant, timings[url])
+    if page.default:
+        row.default = timings[default_url]
     if page.floor:
         row.floor_ms = context.floor_ms(
             statements=page.floor, params=found, repeat=options.floor_repeat

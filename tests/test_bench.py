@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from bench import marker, people, report
+from bench import marker, measure, people, report
 from bench.pages import ALL_PAGES, Kind
 from bench.run import Settings, run
 
@@ -68,3 +68,18 @@ def test_every_page_answers_for_both_tenants_with_constant_bounded_queries(capsy
     assert approved.notes["approved"] == approved.notes["of"] == 50
     export = next(row for row in rows if row.page.kind == Kind.EXPORT)
     assert export.notes["rows"] > 0
+
+
+def test_the_portal_and_the_default_admin_are_timed_in_turn():
+    """A drifting machine weighs on both sides alike: the default admin's fewer requests are
+    spread among the portal's, after each page's warm-up."""
+    sent = []
+
+    class Recorder:
+        def get(self, url, secure):
+            sent.append(url)
+            return type("Response", (), {"status_code": 200})()
+
+    timings = measure.measure_gets(client=Recorder(), repeats={"/a": 4, "/b": 2}, warmup=1)
+    assert sent == ["/a", "/b", "/a", "/a", "/b", "/a", "/a", "/b"]
+    assert [len(timings[url].samples) for url in ("/a", "/b")] == [4, 2]
