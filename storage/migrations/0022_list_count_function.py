@@ -12,6 +12,7 @@ from django.db import migrations
 from storage.migration_operations import only_the_rls_role_executes
 
 FUNCTION = "portal_list_count(text, integer)"
+
 CREATE = """
 CREATE FUNCTION portal_list_count(query text, exact_below integer,
                                   OUT estimate bigint, OUT counted bigint)
