@@ -7,6 +7,7 @@ what a tenant may see is then read through `tenant_context()` or a request.
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.db import connection
 
 from storage.choices import (
     Decision,
@@ -159,6 +160,16 @@ def as_reviewer(client, reviewers):
     """The test client, signed in as acme's first reviewer."""
     client.force_login(reviewers["acme-reviewer"])
     return client
+
+
+def force_generic_plans() -> None:
+    """For the rest of the test's transaction, PostgreSQL plans a function's statements once
+    for any argument, as it may choose to after five calls: the plans the portal's functions
+    keep are then tested, not only the first calls' custom ones."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",), "not inside a transaction"
 
 
 def fingerprint_of(draft: Draft) -> str:

@@ -12,7 +12,7 @@ from storage.models import Draft, Execution
 from storage.review import selectors
 from storage.review.rules import tenant_rules
 from storage.tenancy import tenant_context
-from tests.conftest import make_draft, make_execution, make_review
+from tests.conftest import force_generic_plans, make_draft, make_execution, make_review
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,7 @@ def test_the_draft_page_reads_the_same_review_state_as_the_queue(reviewers):
 
     drafts = Draft.objects.filter(tenant_id="acme")
     rules = tenant_rules(tenant_id="acme")
+    force_generic_plans()
     with tenant_context("acme"):
         queue = {
             d.pk: selectors.review_state(draft=d, rules=rules)

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 
 from storage.people.backend import PortalUserBackend, group_ids
 from storage.roles import AUDITORS, REVIEWERS
+from tests.conftest import force_generic_plans
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,17 @@ def test_permissions_and_groups_are_those_django_reads_in_three_queries(people, 
     assert user.get_all_permissions() == expected
     assert expected or name == "nobody"
     assert group_ids(user=user) == set(people[name].groups.values_list("pk", flat=True))
+
+
+def test_the_kept_plans_answer_for_every_user_in_turn(people):
+    """portal_user_access keeps its plans for the session, and PostgreSQL may switch to one
+    plan for any argument (a generic plan, forced here): users in turn, a superuser among
+    them, still get their own permissions and groups."""
+    force_generic_plans()
+    for name in ["reviewer", "root", "nobody", "both"] * 2:
+        user = PortalUserBackend().get_user(people[name].pk)
+        assert user.get_all_permissions() == ModelBackend().get_all_permissions(people[name])
+        assert group_ids(user=user) == set(people[name].groups.values_list("pk", flat=True))
 
 
 def test_one_query_answers_every_permission_check(people, django_assert_num_queries):
