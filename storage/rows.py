@@ -26,7 +26,7 @@ def tenant_rows(model: type[Model], *, tenant_id: str) -> QuerySet:
     return model.objects.filter(tenant_id=tenant_id)
 
 
-def parse_json_rows(*, found: str):
+def parse_json_rows(*, found: str) -> list | dict:
     """JSON that rows were read as (`json_agg(row_to_json(row))`), decimals exact, for
     `rows_from_dicts`."""
     return json.loads(found, parse_float=Decimal)

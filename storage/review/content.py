@@ -30,6 +30,11 @@ class ContentFingerprint(Func):
     def __init__(self, payload: str = "payload", source_context: str = "source_context") -> None:
         super().__init__(payload, source_context)
 
+    @classmethod
+    def of_row(cls, row: str) -> str:
+        """The same, written out as SQL about the row `row` names: cheaper to compile."""
+        return cls.template % {"expressions": f'{row}."payload", {row}."source_context"'}
+
 
 @dataclass(frozen=True)
 class PaymentTerms:

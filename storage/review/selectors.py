@@ -150,7 +150,7 @@ def review_state_from_trail(
     approvals = [review for review in trail if review.decision == Decision.APPROVE]
 
     def this_round() -> tuple[list, list, list]:
-        made = [r for r in reversed(approvals) if last is not None and r.round == last.round]
+        made = [r for r in reversed(approvals) if r.round == last.round] if last else []
         return (
             [review.reviewer.username for review in made],
             [review.reviewer_id for review in made],
@@ -221,9 +221,7 @@ def approved_this_round(*, user: User) -> OnDraftRow:
         f"FROM {TRAIL} trail WHERE trail.tenant_id = mine.tenant_id "
         f"AND trail.draft_id = mine.draft_id {NEWEST}"
     )
-    content = ContentFingerprint.template % {
-        "expressions": 'approved."payload", approved."source_context"'
-    }
+    content = ContentFingerprint.of_row("approved")
     return OnDraftRow(
         '{draft}."draft_id" IN ('
         f"SELECT mine.draft_id FROM {TRAIL} mine JOIN {DRAFTS} approved "
@@ -266,11 +264,7 @@ def awaiting_review(*, drafts: QuerySet, user: User) -> QuerySet:
 # What `with_page_sections` annotates, built once: the fingerprint written out as SQL costs less
 # to compile than ContentFingerprint's expression, on every draft page.
 PAGE_SECTIONS = {
-    "content_fingerprint": OnDraftRow(
-        ContentFingerprint.template
-        % {"expressions": '{draft}."payload", {draft}."source_context"'},
-        TextField(),
-    ),
+    "content_fingerprint": OnDraftRow(ContentFingerprint.of_row("{draft}"), TextField()),
     "page_sections": OnDraftRow(
         'portal_draft_sections({draft}."tenant_id", {draft}."draft_id")', TextField()
     ),
@@ -278,6 +272,8 @@ PAGE_SECTIONS = {
 
 
 class PageSections(NamedTuple):
+    """What a draft's page shows besides the draft, as `page_sections()` reads it."""
+
     trail: list[DraftReview]  # newest first, each reviewer with their name and `group_ids`
     executions: list[Execution]  # the newest 50
     rules: list[ApprovalRule]  # the tenant's approval rules, as `tenant_rules` gives them
