@@ -77,3 +77,25 @@ def _load_drafts(tenant_id: str, count: int) -> None:
             "FROM generate_series(1, %s) n",
             [tenant_id, DraftStatus.SUBMITTED, DraftStatus.EXECUTED, count],
         )
+
+
+def test_the_queue_reads_its_tenants_rules_once_not_once_per_draft(as_reviewer, reviewers):
+    """`portal_tenant_rules` in the select list ran once per draft shown: 0.45 ms of the
+    largest tenant's 50-row page at 13M rows. As a subquery it runs once, as an InitPlan."""
+    for _ in range(3):
+        make_draft("acme", recommended_approvers=["acme-reviewer"])
+    with CaptureQueriesContext(connection) as captured:
+        response = as_reviewer.get(QUEUE)
+    assert len(response.context["cl"].result_list) == 3
+    page = next(q["sql"] for q in captured if "portal_tenant_rules" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (VERBOSE, FORMAT JSON) {page}")
+        plan = cursor.fetchone()[0][0]["Plan"]
+    calls = [node for node in _nodes(plan) if "portal_tenant_rules" in str(node.get("Output"))]
+    assert [node.get("Parent Relationship") for node in calls] == ["InitPlan"], plan
+
+
+def _nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)

@@ -64,11 +64,11 @@ RULES_JSON = "tenant_rules_json"
 
 def with_tenant_rules(*, drafts: QuerySet, tenant_id: str) -> QuerySet:
     """The drafts, each carrying its tenant's approval rules (`rules_read_with`): read by the
-    drafts' own statement, once, instead of in a query of their own; through
-    `portal_tenant_rules` (migration 0023), a function whose plan PostgreSQL keeps."""
-    return drafts.annotate(
-        **{RULES_JSON: RawSQL("portal_tenant_rules(%s)", [tenant_id], output_field=TextField())}
-    )
+    drafts' own statement instead of in a query of their own, through `portal_tenant_rules`
+    (migration 0023), a function whose plan PostgreSQL keeps. A subquery, so that it runs once
+    for the statement (an InitPlan): called in the select list, it ran once per draft."""
+    rules = RawSQL("(SELECT portal_tenant_rules(%s))", [tenant_id], output_field=TextField())
+    return drafts.annotate(**{RULES_JSON: rules})
 
 
 def rules_read_with(*, draft: Draft) -> list[ApprovalRule] | None:
