@@ -6,13 +6,13 @@ indexes.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import IntegerField, JSONField, Model, QuerySet
+from django.db.models import Expression, IntegerField, JSONField, Model, QuerySet
 
 from storage.tenancy import tenant_context
 
@@ -24,6 +24,23 @@ def tenant_rows(model: type[Model], *, tenant_id: str) -> QuerySet:
     if not tenant_id:
         return model.objects.none()
     return model.objects.filter(tenant_id=tenant_id)
+
+
+class OnRow(Expression):
+    """SQL about the query's own row, `{row}` standing for that row's table or alias.
+
+    Written out rather than built from ORM subqueries, whose compiling cost more than the
+    query itself on every page; resolved against the alias of the query it ends up in, so
+    that it still means the same row inside a subquery.
+    """
+
+    def __init__(self, template: str, output_field, params: Sequence = ()) -> None:
+        super().__init__(output_field=output_field)
+        self.template, self.params = template, list(params)
+
+    def as_sql(self, compiler, connection):
+        row = compiler.quote_name_unless_alias(compiler.query.base_table)
+        return self.template.format(row=row), self.params
 
 
 def parse_json_rows(*, found: str) -> list | dict:

@@ -75,6 +75,20 @@ def test_the_execution_page_links_its_runs_whether_live_or_archived(client, view
     assert runs == ["req-1", "run-1"]
 
 
+def test_the_execution_page_links_no_run_for_a_run_id_that_is_not_text(client, viewers):
+    """A `source_context.run_id` of another JSON type names no run, even when its text would
+    (as `source_context.get("run_id")` of a string, in Python, never did); another tenant's run
+    of the same request id is not linked either."""
+    draft = make_draft("acme")
+    execution = make_execution(draft, request_id="req-9", source_context={"run_id": 7})
+    for run_id, tenant_id in (("7", "acme"), ("req-9", "globex")):
+        AuditEvent.objects.create(run_id=run_id, tenant_id=tenant_id, event_type="run_start")
+    client.force_login(viewers["acme"])
+    html = client.get(f"/admin/storage/execution/{execution.pk}/change/").text
+    assert "run_id=" not in html
+    assert "no audit events recorded" in html
+
+
 def test_run_timeline_orders_live_and_archived_events_and_links_executions(
     client, viewers, acme_run
 ):

@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 from storage.admin.base import TenantRowsAdmin, short_id
 from storage.admin.display import draft_link, duration, json_display, run_link, status_badge
 from storage.admin.filters import DateRangeFilter, ExactValueFilter
-from storage.audit.selectors import runs_of_execution
+from storage.audit.selectors import with_audit_runs
 from storage.models import Execution
 
 COLUMNS = [
@@ -42,13 +42,20 @@ class ExecutionAdmin(TenantRowsAdmin):
     ]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        """The execution's own page reads its audit runs with it (`with_audit_runs`)."""
+        executions = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            return executions
+        return with_audit_runs(executions=executions)
+
     @admin.display(description="duration")
     def took(self, obj: Execution) -> str:
         return duration(obj.completed_at - obj.created_at if obj.completed_at else None)
 
     @admin.display(description="audit runs")
     def runs(self, obj: Execution):
-        runs = runs_of_execution(execution=obj)
+        runs = sorted(obj.audit_runs)
         if not runs:
             return format_html('<span class="quiet">{}</span>', "no audit events recorded")
         return format_html_join(", ", "{}", ((run_link(run),) for run in runs))

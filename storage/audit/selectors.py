@@ -4,11 +4,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
 
 from storage.models import ArchivedAuditEvent, AuditEvent, AuditEventColumns, Execution
-from storage.rows import parse_uuid, tenant_rows
+from storage.rows import OnRow, parse_uuid, tenant_rows
 
 TIMELINE_MOST = 500
 
@@ -79,20 +80,29 @@ def _named_ids(events: Iterable[AuditEventColumns]) -> dict[str, set]:
     return named
 
 
-def runs_of_execution(*, execution: Execution) -> list[str]:
-    """The audit runs an execution belongs to: its `source_context.run_id` or its request id."""
-    context = execution.source_context if isinstance(execution.source_context, dict) else {}
-    candidates = {c for c in (context.get("run_id"), execution.request_id) if isinstance(c, str)}
-    if not candidates:
-        return []
-    live, archived = (
-        tenant_rows(model, tenant_id=execution.tenant_id)
-        .filter(run_id__in=candidates)
-        .order_by()
-        .values_list("run_id", flat=True)
-        for model in (AuditEvent, ArchivedAuditEvent)
-    )
-    return sorted(live.union(archived))  # one statement; UNION drops the duplicates
+# The run ids an execution names, its `source_context.run_id` (when that is text) and its request
+# id, that have events in `{table}`: each looked up in its (tenant_id, run_id) index.
+RUNS_NAMED_IN = (
+    'SELECT named.run_id FROM (VALUES (CASE WHEN jsonb_typeof({{row}}."source_context" -> '
+    "'run_id') = 'string' THEN {{row}}.\"source_context\" ->> 'run_id' END), "
+    '({{row}}."request_id")) named(run_id) WHERE EXISTS (SELECT FROM {table} event '
+    'WHERE event.tenant_id = {{row}}."tenant_id" AND event.run_id = named.run_id)'
+)
+AUDIT_RUNS = OnRow(
+    "ARRAY({} UNION {})".format(  # UNION drops the duplicates
+        *(
+            RUNS_NAMED_IN.format(table=model._meta.db_table)
+            for model in (AuditEvent, ArchivedAuditEvent)
+        )
+    ),
+    ArrayField(TextField()),
+)
+
+
+def with_audit_runs(*, executions: QuerySet) -> QuerySet:
+    """Annotate `audit_runs`: the audit runs each execution belongs to, live or archived, read
+    by the execution's own statement (one round trip fewer on its page)."""
+    return executions.annotate(audit_runs=AUDIT_RUNS)
 
 
 # Archival: across tenants, as the connecting (owner) role, on purpose.

@@ -11,7 +11,6 @@ from django.contrib.postgres.fields import ArrayField
 from django.db.models import (
     BooleanField,
     Exists,
-    Expression,
     F,
     OuterRef,
     Q,
@@ -24,29 +23,12 @@ from storage.models import ApprovalRule, Draft, DraftReview, Execution, User
 from storage.review.content import ContentFingerprint
 from storage.review.rounds import LastDecision, next_round, round_ended
 from storage.review.rules import Progress, requirement_for, rules_from_dicts
-from storage.rows import parse_json_rows, rows_from_dicts
+from storage.rows import OnRow, parse_json_rows, rows_from_dicts
 
 
 def reviewer_identities(*, user: User) -> set[str]:
     """The names `user` may appear under in `created_by`: username and email, case-folded."""
     return {name.casefold() for name in (user.username, user.email) if name}
-
-
-class OnDraftRow(Expression):
-    """SQL about the query's draft row, `{draft}` standing for that row's table or alias.
-
-    Written out rather than built from ORM subqueries, whose compiling cost more than the
-    query itself on every page; resolved against the alias of the query it ends up in, so
-    that it still means the same row inside a subquery.
-    """
-
-    def __init__(self, template: str, output_field, params: Sequence = ()) -> None:
-        super().__init__(output_field=output_field)
-        self.template, self.params = template, list(params)
-
-    def as_sql(self, compiler, connection):
-        draft = compiler.quote_name_unless_alias(compiler.query.base_table)
-        return self.template.format(draft=draft), self.params
 
 
 TRAIL, DRAFTS, USERS, MEMBERSHIPS = (
@@ -55,16 +37,16 @@ TRAIL, DRAFTS, USERS, MEMBERSHIPS = (
     User._meta.db_table,
     User.groups.through._meta.db_table,
 )
-OF_ROW = 'trail.tenant_id = {draft}."tenant_id" AND trail.draft_id = {draft}."draft_id"'
+OF_ROW = 'trail.tenant_id = {row}."tenant_id" AND trail.draft_id = {row}."draft_id"'
 NEWEST = "ORDER BY trail.created_at DESC LIMIT 1"
 LAST_ROUND = f"(SELECT trail.round FROM {TRAIL} trail WHERE {OF_ROW} {NEWEST})"
 APPROVE = [Decision.APPROVE.value]
 
 
-def _newest(columns: str, output_field, *, approvals_only: bool = False) -> OnDraftRow:
+def _newest(columns: str, output_field, *, approvals_only: bool = False) -> OnRow:
     """Columns of the draft's newest decision (or newest approval), read once."""
     approval = " AND trail.decision = %s" if approvals_only else ""
-    return OnDraftRow(
+    return OnRow(
         f"(SELECT {columns} FROM {TRAIL} trail WHERE {OF_ROW}{approval} {NEWEST})",
         output_field,
         APPROVE if approvals_only else [],
@@ -73,7 +55,7 @@ def _newest(columns: str, output_field, *, approvals_only: bool = False) -> OnDr
 
 # The approvals of the newest decision's round, in one read: their reviewers' names (in
 # order), ids and groups, as a JSON array of three arrays (null where there are none).
-ROUND_APPROVALS = OnDraftRow(
+ROUND_APPROVALS = OnRow(
     "(SELECT json_build_array(array_agg(reviewer.username ORDER BY trail.created_at), "
     "array_agg(trail.reviewer_id), "
     f"(SELECT array_agg(DISTINCT membership.group_id) FROM {MEMBERSHIPS} membership "
@@ -206,7 +188,7 @@ def changed_since_approval(*, drafts: QuerySet) -> QuerySet:
     )
 
 
-def approved_this_round(*, user: User) -> OnDraftRow:
+def approved_this_round(*, user: User) -> OnRow:
     """Whether `user` approved the draft in its current round: a round not ended by a decision
     out of review nor by a change of content since its newest decision.
 
@@ -222,8 +204,8 @@ def approved_this_round(*, user: User) -> OnDraftRow:
         f"AND trail.draft_id = mine.draft_id {NEWEST}"
     )
     content = ContentFingerprint.of_row("approved")
-    return OnDraftRow(
-        '{draft}."draft_id" IN ('
+    return OnRow(
+        '{row}."draft_id" IN ('
         f"SELECT mine.draft_id FROM {TRAIL} mine JOIN {DRAFTS} approved "
         "ON approved.tenant_id = mine.tenant_id AND approved.draft_id = mine.draft_id "
         "WHERE mine.tenant_id = %s AND mine.reviewer_id = %s AND mine.decision = %s "
@@ -264,9 +246,9 @@ def awaiting_review(*, drafts: QuerySet, user: User) -> QuerySet:
 # What `with_page_sections` annotates, built once: the fingerprint written out as SQL costs less
 # to compile than ContentFingerprint's expression, on every draft page.
 PAGE_SECTIONS = {
-    "content_fingerprint": OnDraftRow(ContentFingerprint.of_row("{draft}"), TextField()),
-    "page_sections": OnDraftRow(
-        'portal_draft_sections({draft}."tenant_id", {draft}."draft_id")', TextField()
+    "content_fingerprint": OnRow(ContentFingerprint.of_row("{row}"), TextField()),
+    "page_sections": OnRow(
+        'portal_draft_sections({row}."tenant_id", {row}."draft_id")', TextField()
     ),
 }
 
