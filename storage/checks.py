@@ -10,6 +10,7 @@ gain nothing more from inside a request.
 
 import json
 
+from django.apps import apps
 from django.core.checks import Error, Tags, register
 
 from storage import db_roles
@@ -38,6 +39,19 @@ POLICY_MIGRATIONS = dict.fromkeys(TENANT_POLICIES, ("storage", "0002_row_level_s
     "portal_review_digests": ("storage", "0014_review_digests"),
 }
 ROLE_MIGRATION = ("storage", "0004_rls_role")
+# From this migration on, every table of the project's models that the RLS role can read or write
+# has row level security (people, groups, tenants, the admin log), but for these: they hold no
+# tenant's rows, or are read before the user, and so the tenant, is known.
+PEOPLE_MIGRATION = ("storage", "0018_people_and_log_security")
+NO_TENANT_ROWS = {
+    "django_session",
+    "django_content_type",
+    "auth_permission",
+    "axes_accessattempt",
+    "axes_accessattemptexpiration",
+    "axes_accessfailurelog",
+    "axes_accesslog",
+}
 
 
 @register()
@@ -51,6 +65,8 @@ def check_row_level_security(app_configs=None, **kwargs) -> list[Error]:
             errors += _table_errors(cursor, policed)
         if ROLE_MIGRATION in applied:
             errors += _role_errors(cursor)
+        if PEOPLE_MIGRATION in applied:
+            errors += _reachable_table_errors(cursor)
     return errors
 
 
@@ -126,6 +142,29 @@ def _table_errors(cursor, policies: dict[str, str]) -> list[Error]:
                 )
             )
     return errors
+
+
+def _reachable_table_errors(cursor) -> list[Error]:
+    """A table of the project's models, not a tenant table (checked above), that the RLS role
+    can read or write without row level security: e.g. users, whose policies keep each tenant
+    to its own people, with RLS switched off."""
+    tables = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    cursor.execute(
+        """
+        SELECT c.relname FROM pg_class c
+        WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest(%s::text[]) t)
+            AND NOT c.relrowsecurity
+            AND has_table_privilege(
+                (SELECT r.oid FROM pg_roles r WHERE r.rolname = %s),  -- none: NULL, false
+                c.oid, 'SELECT, INSERT, UPDATE, DELETE')
+        ORDER BY c.relname
+        """,
+        [sorted(tables - set(TENANT_POLICIES) - NO_TENANT_ROWS), rls_role()],
+    )
+    return [
+        Error(f"Row level security is disabled on {table}.", id="storage.E003")
+        for (table,) in cursor
+    ]
 
 
 def _role_errors(cursor) -> list[Error]:

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import connection, transaction
@@ -55,8 +56,29 @@ def test_a_sound_database_passes():
             "ALTER TABLE settlement_intents OWNER TO lynx_portal",
             ("storage.E013", "The RLS role lynx_portal owns settlement_intents."),
         ),
+        (
+            "ALTER TABLE storage_user DISABLE ROW LEVEL SECURITY",
+            ("storage.E003", "Row level security is disabled on storage_user."),
+        ),
+        (
+            "ALTER TABLE storage_user_groups DISABLE ROW LEVEL SECURITY",
+            ("storage.E003", "Row level security is disabled on storage_user_groups."),
+        ),
+        (
+            "ALTER TABLE django_admin_log DISABLE ROW LEVEL SECURITY",
+            ("storage.E003", "Row level security is disabled on django_admin_log."),
+        ),
     ],
-    ids=["rls-disabled", "policy-dropped", "policy-changed", "archive-rls", "owner"],
+    ids=[
+        "rls-disabled",
+        "policy-dropped",
+        "policy-changed",
+        "archive-rls",
+        "owner",
+        "users-rls",
+        "memberships-rls",
+        "admin-log-rls",
+    ],
 )
 def test_each_weakness_is_an_error(sql, expected):
     assert errors_after(sql) == [expected]
@@ -105,6 +127,29 @@ def test_the_archive_is_checked_only_once_its_migration_has_run():
             cursor.execute(
                 "DELETE FROM django_migrations "
                 "WHERE app = 'storage' AND name = '0010_audit_events_archive'"
+            )
+        assert check_row_level_security() == []
+        transaction.set_rollback(True)
+
+
+def test_a_table_the_rls_role_cannot_reach_needs_no_row_level_security():
+    """Revoked from the RLS role, a table is out of every request's reach, RLS or not."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE portal_tenants DISABLE ROW LEVEL SECURITY")
+            cursor.execute(f"REVOKE ALL ON portal_tenants FROM {settings.LYNX_DB_RLS_ROLE}")
+        assert check_row_level_security() == []
+        transaction.set_rollback(True)
+
+
+def test_the_people_tables_are_checked_only_once_their_migration_has_run():
+    """`migrate` runs the checks first: a database before 0018 has users without RLS."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE storage_user DISABLE ROW LEVEL SECURITY")
+            cursor.execute(
+                "DELETE FROM django_migrations "
+                "WHERE app = 'storage' AND name = '0018_people_and_log_security'"
             )
         assert check_row_level_security() == []
         transaction.set_rollback(True)
