@@ -50,7 +50,15 @@ class TenantRowsAdmin(ReadOnly, HardenedAdmin, CsvExportMixin, admin.ModelAdmin)
     action_form = ActionForm
 
     def get_queryset(self, request):
-        return tenant_rows(self.model, tenant_id=request.tenant_id)
+        """The tenant's rows; on a row's own pages, annotated by `with_page_reads`."""
+        rows = tenant_rows(self.model, tenant_id=request.tenant_id)
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            return rows
+        return self.with_page_reads(rows)
+
+    def with_page_reads(self, rows: models.QuerySet) -> models.QuerySet:
+        """What a row's page shows besides the row, read by the row's own statement."""
+        return rows
 
     def get_object(self, request, object_id, from_field=None):
         """Another tenant's row, a deleted one and a malformed id all look the same: 404."""

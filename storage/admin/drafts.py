@@ -125,12 +125,9 @@ class DraftAdmin(TenantRowsAdmin):
     def get_changelist(self, request, **kwargs):
         return ReviewQueue
 
-    def get_queryset(self, request):
+    def with_page_reads(self, rows):
         """A list annotates only its page (ReviewQueue); a draft's own pages, the draft."""
-        drafts = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
-            return drafts
-        return selectors.with_page_sections(drafts=drafts)
+        return selectors.with_page_sections(drafts=rows)
 
     def get_object(self, request, object_id, from_field=None):
         """The draft with its `trail`, its `newest_executions` and, read off the trail, its

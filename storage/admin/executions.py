@@ -42,12 +42,8 @@ class ExecutionAdmin(TenantRowsAdmin):
     ]
     readonly_fields = fields
 
-    def get_queryset(self, request):
-        """The execution's own page reads its audit runs with it (`with_audit_runs`)."""
-        executions = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
-            return executions
-        return with_audit_runs(executions=executions)
+    def with_page_reads(self, rows):
+        return with_audit_runs(executions=rows)
 
     @admin.display(description="duration")
     def took(self, obj: Execution) -> str:
