@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from storage.choices import DraftStatus, EventType, ExecutionStatus
-from storage.models import AuditEvent, Draft, SettlementIntent
+from storage.models import ArchivedAuditEvent, AuditEvent, Draft, SettlementIntent
 from tests.conftest import fingerprint_of, make_draft, make_execution, make_review
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,6 +135,24 @@ def test_the_execution_page_reads_its_runs_with_the_execution(client, people):
 
     assert len(counted) == 4, "\n".join(counted)
     assert "lynx_audit_events" in counted[3] and "lynx_audit_events_archive" in counted[3]
+    assert tenancy == 1
+
+
+def test_the_run_timeline_reads_live_and_archived_events_in_one_statement(client, people):
+    """Role, session, user, the run's events (live and archived), then the executions they
+    name."""
+    client.force_login(people["acme-auditor"])
+    make_execution(make_draft("acme"), request_id="req-1")
+    AuditEvent.objects.create(run_id="req-1", tenant_id="acme", event_type=EventType.RUN_START)
+    ArchivedAuditEvent.objects.create(
+        run_id="req-1", tenant_id="acme", event_type=EventType.TOOL_CALL
+    )
+
+    counted, tenancy = cost(client, "/admin/storage/auditevent/run/?run_id=req-1")
+
+    assert len(counted) == 5, "\n".join(counted)
+    assert "lynx_audit_events" in counted[3] and "lynx_audit_events_archive" in counted[3]
+    assert "lynx_executions" in counted[4]
     assert tenancy == 1
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Q, QuerySet, TextField
+from django.db.models import Q, QuerySet, TextField, Value
 
 from storage.models import ArchivedAuditEvent, AuditEvent, AuditEventColumns, Execution
 from storage.rows import OnRow, parse_uuid, tenant_rows
@@ -39,13 +39,16 @@ def run_timeline(*, tenant_id: str, run_id: str) -> RunTimeline | None:
     Events name what they touched in their input or output (`execution_id`,
     `draft_id`, `request_id`); the run id may itself be the request id.
     """
-    events = [
-        (event, archived)
-        for model, archived in ((AuditEvent, False), (ArchivedAuditEvent, True))
-        for event in tenant_rows(model, tenant_id=tenant_id)
+    live, archived = (
+        tenant_rows(model, tenant_id=tenant_id)
         .filter(run_id=run_id)
+        .annotate(archived=Value(in_archive))
         .order_by("created_at", "event_id")[: TIMELINE_MOST + 1]
-    ]
+        for model, in_archive in ((AuditEvent, False), (ArchivedAuditEvent, True))
+    )
+    # One statement for both tables (UNION ALL): an archived event comes back as an AuditEvent
+    # of the same columns, `archived` saying where it is kept.
+    events = [(event, event.archived) for event in live.union(archived, all=True)]
     if not events:
         return None
     events.sort(key=lambda pair: (pair[0].created_at, str(pair[0].pk)))
