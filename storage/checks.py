@@ -131,7 +131,7 @@ def _table_errors(cursor, policies: dict[str, str]) -> list[Error]:
         if table not in found:
             errors.append(Error(f"Table {table} is missing.", id="storage.E002"))
         elif not rls:
-            errors.append(Error(f"Row level security is disabled on {table}.", id="storage.E003"))
+            errors.append(_rls_disabled(table))
         elif not has_policy:
             errors.append(Error(f'Policy "{policy}" is missing on {table}.', id="storage.E004"))
         elif not exact:
@@ -161,10 +161,11 @@ def _reachable_table_errors(cursor) -> list[Error]:
         """,
         [sorted(tables - set(TENANT_POLICIES) - NO_TENANT_ROWS), rls_role()],
     )
-    return [
-        Error(f"Row level security is disabled on {table}.", id="storage.E003")
-        for (table,) in cursor
-    ]
+    return [_rls_disabled(table) for (table,) in cursor]
+
+
+def _rls_disabled(table: str) -> Error:
+    return Error(f"Row level security is disabled on {table}.", id="storage.E003")
 
 
 def _role_errors(cursor) -> list[Error]:
