@@ -43,6 +43,8 @@ ROLE_MIGRATION = ("storage", "0004_rls_role")
 # has row level security (people, groups, tenants, the admin log), but for these: they hold no
 # tenant's rows, or are read before the user, and so the tenant, is known.
 PEOPLE_MIGRATION = ("storage", "0018_people_and_log_security")
+# From this one on, the RLS role reaches sessions only through their key (storage.people.sessions).
+SESSIONS_MIGRATION = ("storage", "0025_sessions_through_functions")
 NO_TENANT_ROWS = {
     "django_session",
     "django_content_type",
@@ -67,6 +69,8 @@ def check_row_level_security(app_configs=None, **kwargs) -> list[Error]:
             errors += _role_errors(cursor)
         if PEOPLE_MIGRATION in applied:
             errors += _reachable_table_errors(cursor)
+        if SESSIONS_MIGRATION in applied:
+            errors += _session_table_errors(cursor)
     return errors
 
 
@@ -162,6 +166,27 @@ def _reachable_table_errors(cursor) -> list[Error]:
         [sorted(tables - set(TENANT_POLICIES) - NO_TENANT_ROWS), rls_role()],
     )
     return [_rls_disabled(table) for (table,) in cursor]
+
+
+def _session_table_errors(cursor) -> list[Error]:
+    role = rls_role()
+    cursor.execute(
+        """
+        SELECT has_table_privilege(r.oid, 'django_session', 'SELECT, INSERT, UPDATE, DELETE')
+        FROM pg_roles r WHERE r.rolname = %s AND NOT r.rolsuper  -- a superuser: E011
+        """,
+        [role],
+    )
+    if not any(reachable for (reachable,) in cursor):
+        return []
+    return [
+        Error(
+            f"The RLS role {role} can reach django_session: any request could read every "
+            "signed-in person's session.",
+            hint=f"REVOKE ALL ON django_session FROM {role}, as migration 0025 did.",
+            id="storage.E006",
+        )
+    ]
 
 
 def _rls_disabled(table: str) -> Error:

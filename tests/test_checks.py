@@ -67,6 +67,14 @@ def test_a_sound_database_passes():
             "ALTER TABLE django_admin_log DISABLE ROW LEVEL SECURITY",
             ("storage.E003", "Row level security is disabled on django_admin_log."),
         ),
+        (
+            "GRANT SELECT ON django_session TO lynx_portal",
+            (
+                "storage.E006",
+                "The RLS role lynx_portal can reach django_session: any request could read "
+                "every signed-in person's session.",
+            ),
+        ),
     ],
     ids=[
         "rls-disabled",
@@ -77,6 +85,7 @@ def test_a_sound_database_passes():
         "users-rls",
         "memberships-rls",
         "admin-log-rls",
+        "sessions-granted",
     ],
 )
 def test_each_weakness_is_an_error(sql, expected):
@@ -127,13 +136,20 @@ def test_a_missing_role_is_an_error(settings):
         "WHERE app = 'storage' AND name = '0018_people_and_log_security'",
         "ALTER TABLE portal_tenants DISABLE ROW LEVEL SECURITY; "
         "REVOKE ALL ON portal_tenants FROM lynx_portal",
+        "GRANT SELECT ON django_session TO lynx_portal; DELETE FROM django_migrations "
+        "WHERE app = 'storage' AND name = '0025_sessions_through_functions'",
     ],
-    ids=["archive-before-0010", "users-before-0018", "out-of-the-rls-roles-reach"],
+    ids=[
+        "archive-before-0010",
+        "users-before-0018",
+        "out-of-the-rls-roles-reach",
+        "sessions-before-0025",
+    ],
 )
 def test_what_is_not_yet_secured_or_out_of_reach_is_no_error(sql):
     """`migrate` runs the checks first: a database before 0010 has no archive, one before
-    0018 users without RLS. A table revoked from the RLS role is out of every request's reach,
-    RLS or not."""
+    0018 users without RLS, one before 0025 sessions the RLS role reads. A table revoked from
+    the RLS role is out of every request's reach, RLS or not."""
     assert errors_after(sql) == []
 
 

@@ -68,6 +68,16 @@ def test_leaving_the_rls_role_inside_a_request_gains_nothing(rows, viewers, web_
     assert attempt == {"sqlstate": INSUFFICIENT_PRIVILEGE}
 
 
+def test_a_request_cannot_read_the_sessions_of_others(rows, viewers, web_process):
+    """Reading every session key would let any of them be taken over from another browser."""
+    signed_in("globex-viewer")
+    client = signed_in("acme-viewer")
+
+    for sql in ("SELECT session_key FROM django_session", "DELETE FROM django_session"):
+        assert inject(client, sql) == {"sqlstate": INSUFFICIENT_PRIVILEGE}
+    assert client.get("/admin/storage/draft/").status_code == 200  # its own still works
+
+
 def test_the_web_role_holds_nothing_and_still_signs_in_and_serves_pages(rows, viewers, web_process):
     """Session and user are read and saved inside the request's transaction, as the RLS
     role: the login role needs no privilege of its own."""
