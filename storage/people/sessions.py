@@ -45,7 +45,7 @@ class SessionStore(SessionBase):
             raise CreateError if must_create else UpdateError
 
     def delete(self, session_key: str | None = None) -> None:
-        key = session_key or self.session_key
+        key = self.session_key if session_key is None else session_key
         if key is not None:
             _call("portal_session_delete(%s)", key)
 
