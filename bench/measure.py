@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
+from storage import acting
+
 
 @dataclass
 class Sample:
@@ -193,14 +195,19 @@ def floor_ms(
     statements: Sequence[str],
     params: dict,
     tenant_id: str,
+    user_id: int,
     repeat: int,
 ) -> float:
-    """Median time of the page's essential SQL as the RLS role with the tenant set."""
+    """Median time of the page's essential SQL as the RLS role with the tenant set, acting for
+    `user_id` (storage.acting), as a request of theirs does."""
     timings = []
     for attempt in range(repeat + 1):  # the first warms the plan cache and buffers
         with conn.transaction(force_rollback=True):
             conn.execute(f"SET LOCAL ROLE {settings.LYNX_DB_RLS_ROLE}")
-            conn.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant_id])
+            conn.execute(
+                f"SELECT set_config('app.tenant_id', %s, true), {acting.USER_SETTINGS}",
+                [tenant_id, *acting.user_settings(user_id)],
+            )
             started = time.perf_counter()
             for statement in statements:
                 _run(conn=conn, statement=statement, params=params)

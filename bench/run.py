@@ -47,6 +47,7 @@ def facts(*, tenant: people.MeasuredTenant) -> dict:
     found = {
         "tenant": tenant.tenant_id,
         "reviewer": tenant.username("reviewer"),
+        "reviewer_id": User.objects.get(username=tenant.username("reviewer")).pk,
         "week_ago_day": today - timedelta(days=7),
         "range_from_day": today - timedelta(days=37),
         "range_last_day": today - timedelta(days=31),
@@ -126,6 +127,7 @@ class Context:
             statements=statements,
             params=params,
             tenant_id=self.tenant.tenant_id,
+            user_id=self.found["reviewer_id"],
             repeat=repeat,
         )
 

@@ -60,7 +60,7 @@ class TenantMiddleware:
     def __call__(self, request):
         user = request.user
         request.tenant_id = (user.tenant_id or "") if user.is_authenticated else ""
-        enter_tenant(request.tenant_id)
+        enter_tenant(request.tenant_id, user_id=user.pk if user.is_authenticated else None)
         response = self.get_response(request)
         # Not rolled back here: the middlewares outside (the session's save) still run queries.
         setattr(request, VIEW_REFUSED, _refused(response))

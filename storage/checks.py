@@ -13,7 +13,7 @@ import json
 from django.apps import apps
 from django.core.checks import Error, Tags, register
 
-from storage import db_roles
+from storage import acting, db_roles
 from storage.database import connection_as, current_role
 from storage.schema_facts import SPEC_POLICY
 from storage.tenancy import rls_role
@@ -45,6 +45,8 @@ ROLE_MIGRATION = ("storage", "0004_rls_role")
 PEOPLE_MIGRATION = ("storage", "0018_people_and_log_security")
 # From this one on, the RLS role reaches sessions only through their key (storage.people.sessions).
 SESSIONS_MIGRATION = ("storage", "0025_sessions_through_functions")
+# From this one on, requests sign the user they act for (storage.acting).
+ACTING_MIGRATION = ("storage", "0026_acting_tenant")
 NO_TENANT_ROWS = {
     "django_session",
     "django_content_type",
@@ -116,6 +118,27 @@ def check_web_role(app_configs=None, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_signing_key(app_configs=None, **kwargs) -> list[Error]:
+    """The web process signs who it acts for with SECRET_KEY's key: the database must hold the
+    same, or no request would reach a tenant row. Not for plain `migrate`, which stores it."""
+    with connection_as("owner") as connection, connection.cursor() as cursor:
+        if ACTING_MIGRATION not in _applied_migrations(cursor):
+            return []
+        cursor.execute(f"SELECT key FROM {acting.KEY_TABLE}")
+        stored = [bytes(key) for (key,) in cursor]
+    if stored == [acting.signing_key()]:
+        return []
+    return [
+        Error(
+            "The database's signing key is not this SECRET_KEY's: requests would reach no "
+            "tenant's rows.",
+            hint="Run migrate with the SECRET_KEY the web process uses; it stores the key.",
+            id="storage.E007",
+        )
+    ]
 
 
 def _table_errors(cursor, policies: dict[str, str]) -> list[Error]:

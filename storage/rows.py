@@ -171,18 +171,18 @@ def seek_page(*, queryset: QuerySet, offset: int, limit: int) -> QuerySet | list
     return start[ties - 1 : ties - 1 + limit]
 
 
-def copy_csv_lines(*, select: str, params, tenant_id: str) -> Iterator[bytes]:
+def copy_csv_lines(*, select: str, params, tenant_id: str, user_id: int) -> Iterator[bytes]:
     """The rows of `select` as CSV lines ending in CRLF, written by PostgreSQL's `COPY`.
 
     COPY formats the rows in the database, hundreds of thousands a second, where a
     Python loop over model values manages tens of thousands; only one chunk of
     lines is ever held. A streamed response is consumed after the request's
-    transaction has ended, so the rows are read in a tenant context of their own:
-    as the RLS role, whatever the query's filters.
+    transaction has ended, so the rows are read in a tenant context of their own, acting for
+    the user who asked: as the RLS role, whatever the query's filters.
     """
     statement = f"COPY ({select}) TO STDOUT WITH (FORMAT csv)"
     with (
-        tenant_context(tenant_id),
+        tenant_context(tenant_id, acting_user=user_id),
         connection.cursor() as cursor,
         cursor.cursor.copy(statement, params) as copy,
     ):

@@ -17,6 +17,10 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from storage import acting
+
+# The user a connection's transaction acts for (storage.acting), None: nobody.
+ACTING = "lynx_acting_user"
 # Role and tenant of each tenant_context() open on a connection, innermost last: what a nested
 # block restores, without asking the database. A third item says whether the block was opened
 # without a tenant, to be narrowed by enter_tenant().
@@ -28,12 +32,17 @@ def rls_role() -> str:
 
 
 @contextmanager
-def tenant_context(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+def tenant_context(
+    tenant_id: str | None, *, acting_user: int | None = None, using: str = DEFAULT_DB_ALIAS
+) -> Iterator[None]:
     """Run the block in a transaction as the RLS role, seeing only `tenant_id`'s rows.
 
-    A falsy tenant sees no tenant row at all. Nested in an outer transaction,
-    the previous role and tenant are restored when the block ends; nested in one that runs as
-    this tenant already (`runs_as_tenant()`), the block is a savepoint and nothing else.
+    A falsy tenant sees no tenant row at all. On the web login role's connection the rows are
+    also those of the user the transaction acts for (storage.acting): a request's read of its
+    user sets that user, and a transaction of its own (a streamed export) names it in
+    `acting_user`. Nested in an outer transaction, the previous role and tenant are restored
+    when the block ends; nested in one that runs as this tenant already (`runs_as_tenant()`),
+    the block is a savepoint and nothing else.
     """
     connection = connections[using]
     if runs_as_tenant(tenant_id, using=using):
@@ -46,7 +55,9 @@ def tenant_context(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> I
     with transaction.atomic(using=using):
         previous = (active[-1][:2] if active else _current(connection)) if nested else None
         settings_now = (rls_role(), tenant_id or "")
-        _activate(connection, *settings_now)
+        if not nested:
+            setattr(connection, ACTING, acting_user)
+        _activate(connection, *settings_now, acting_user=acting_user)
         active.append((*settings_now, not tenant_id))
         try:
             yield
@@ -69,21 +80,28 @@ def runs_as_tenant(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> b
     )
 
 
-def enter_tenant(tenant_id: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Narrow the innermost `tenant_context(None)` to `tenant_id`'s rows until it ends.
+def enter_tenant(tenant_id: str, *, user_id: int | None, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Narrow the innermost `tenant_context(None)` to `tenant_id`'s rows, acting for `user_id`
+    (None: nobody), until it ends.
 
     For the request's transaction, which starts before the user is known: at most one
     statement, no savepoint, nothing to restore, since the transaction ends with the request.
-    None at all when the read of the user entered that tenant already (`entering_tenant`).
+    None at all when the read of the user entered that tenant for that user already
+    (`entering_tenant`), as on every signed-in page; a user Django refused after that read
+    (a stale session) leaves the request acting for nobody.
     """
     connection = connections[using]
     if not _narrowable(connection):
         raise RuntimeError("enter_tenant() needs an open tenant_context(None).")
     active = _active(connection)
-    if active[-1][1] != tenant_id:
+    if (active[-1][1], getattr(connection, ACTING, None)) != (tenant_id, user_id):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [tenant_id])
+            cursor.execute(
+                f"SELECT set_config('app.tenant_id', %s, true), {acting.USER_SETTINGS}",
+                [tenant_id, *acting.user_settings(user_id)],
+            )
         _entered(active, tenant_id)
+        setattr(connection, ACTING, user_id)
 
 
 def entering_tenant(tenant_sql: str, *, using: str = DEFAULT_DB_ALIAS) -> str:
@@ -99,10 +117,13 @@ def entering_tenant(tenant_sql: str, *, using: str = DEFAULT_DB_ALIAS) -> str:
     return f"set_config('app.tenant_id', coalesce({tenant_sql}, ''), true)"
 
 
-def entered_tenant(tenant_id: str | None, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Record what an `entering_tenant()` item returned (None: it entered nothing)."""
+def entered_tenant(tenant_id: str | None, *, user_id: int, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Record what an `entering_tenant()` item returned (None: it entered nothing), in a
+    statement that also set `acting.USER_SETTINGS` for `user_id`."""
+    connection = connections[using]
+    setattr(connection, ACTING, user_id)
     if tenant_id is not None:
-        _entered(_active(connections[using]), tenant_id)
+        _entered(_active(connection), tenant_id)
 
 
 def _narrowable(connection) -> bool:
@@ -129,11 +150,12 @@ def _current(connection) -> tuple[str, str]:
         return cursor.fetchone()
 
 
-def _activate(connection, role: str, tenant_id: str) -> None:
+def _activate(connection, role: str, tenant_id: str, *, acting_user: int | None = None) -> None:
     """Role and tenant in one statement. `set_config('role', ...)` is `SET LOCAL ROLE`: the same
     membership check, and "none" goes back to the role that logged in."""
+    sql = "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true)"
+    params = [role, tenant_id]
+    if acting_user is not None:
+        sql, params = f"{sql}, {acting.USER_SETTINGS}", params + acting.user_settings(acting_user)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true)",
-            [role, tenant_id],
-        )
+        cursor.execute(sql, params)

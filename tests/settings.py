@@ -8,7 +8,9 @@ as it explicitly (tests/roles.py).
 
 import os
 
-os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+from tests.subprocesses import TEST_SECRET_KEY
+
+os.environ.setdefault("SECRET_KEY", TEST_SECRET_KEY)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("LYNX_CONNECT_AS", "owner")
 

@@ -8,6 +8,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+# The suite's own (tests/settings.py), which migrated its database: `check --deploy` finds the
+# signing key `migrate` stored from it (storage.acting). Long and varied, as the check asks.
+TEST_SECRET_KEY = "s" * 10 + "-a-long-and-varied-test-secret-key-0123456789-QWERTYUIOP"
+
+
 def deployed(dbname: str) -> dict[str, str]:
     """The environment of a deploy done by the README: the web role and the owner, apart."""
     from tests.catalog import database_url
@@ -25,7 +30,7 @@ def manage(*args: str, stdin: str | None = None, **env: str) -> subprocess.Compl
         **inherited,
         "DJANGO_SETTINGS_MODULE": "lynxportal.settings",
         "DEBUG": "false",
-        "SECRET_KEY": "s" * 10 + "-a-long-and-varied-test-secret-key-0123456789-QWERTYUIOP",
+        "SECRET_KEY": TEST_SECRET_KEY,
         **env,
     }
     return subprocess.run(

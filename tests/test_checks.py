@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import connection, transaction
 
-from storage.checks import check_row_level_security, check_web_role
+from storage.checks import check_row_level_security, check_signing_key, check_web_role
 from tests.catalog import connect, connect_as_superuser
 
 pytestmark = pytest.mark.django_db
@@ -151,6 +151,21 @@ def test_what_is_not_yet_secured_or_out_of_reach_is_no_error(sql):
     0018 users without RLS, one before 0025 sessions the RLS role reads. A table revoked from
     the RLS role is out of every request's reach, RLS or not."""
     assert errors_after(sql) == []
+
+
+def test_a_signing_key_of_another_secret_key_is_a_deploy_error(settings):
+    assert check_signing_key() == []
+    settings.SECRET_KEY = "another-secret-key-than-migrate-ran-with"
+
+    errors = [(e.id, e.msg) for e in check_signing_key()]
+
+    assert errors == [
+        (
+            "storage.E007",
+            "The database's signing key is not this SECRET_KEY's: requests would reach no "
+            "tenant's rows.",
+        )
+    ]
 
 
 def test_the_web_role_make_test_set_up_passes_the_deploy_check():

@@ -1,8 +1,8 @@
 """The migrations build exactly the spec's SQL, compared catalog to catalog.
 
 The only allowed differences are documented (README, differences from the spec): one
-`<table>_tenant_id_not_blank` CHECK per table, and the portal's own indexes, on the
-migrated side only.
+`<table>_tenant_id_not_blank` CHECK per table, the portal's own indexes and its restrictive
+policy for the acting tenant, on the migrated side only.
 """
 
 from io import StringIO
@@ -36,6 +36,17 @@ PORTAL_INDEXES = {
     },
 }
 
+# A second, restrictive policy for the RLS role alone (storage.acting); Lynx AI's roles see the
+# spec's policy only.
+ACTING_POLICY = "Portal: rows of the acting tenant"
+ACTING_POLICY_DEFINITION = {
+    "command": "*",
+    "permissive": False,
+    "roles": [settings.LYNX_DB_RLS_ROLE],
+    "using": "(tenant_id = ( SELECT portal_acting_tenant() AS portal_acting_tenant))",
+    "with_check": None,
+}
+
 
 @pytest.fixture(scope="module")
 def spec_snapshot() -> dict:
@@ -52,8 +63,8 @@ def migrated_snapshot() -> dict:
 
 
 def without_hardening(snapshot: dict) -> dict:
-    """The snapshot minus the tenant_id_not_blank checks and the portal's indexes, which
-    must be there."""
+    """The snapshot minus the tenant_id_not_blank checks, the portal's indexes and its policy
+    for the acting tenant, which must be there."""
     stripped = {}
     for table, catalog in snapshot.items():
         constraints = dict(catalog["constraints"])
@@ -63,7 +74,14 @@ def without_hardening(snapshot: dict) -> dict:
         for index, definition in PORTAL_INDEXES.get(table, {}).items():
             found = indexes.pop(index, None)
             assert found and found["definition"] == definition, f"{index} is missing or differs"
-        stripped[table] = {**catalog, "constraints": constraints, "indexes": indexes}
+        policies = dict(catalog["policies"])
+        assert policies.pop(ACTING_POLICY, None) == ACTING_POLICY_DEFINITION, table
+        stripped[table] = {
+            **catalog,
+            "constraints": constraints,
+            "indexes": indexes,
+            "policies": policies,
+        }
     return stripped
 
 

@@ -15,11 +15,15 @@ from django.test import Client
 from lynxportal.management.commands.runserver import Command as Runserver
 from storage import db_roles
 from storage.database import CREDENTIALS
-from storage.models import Draft
+from storage.models import ApprovalRule, Draft, Execution
+from storage.tenancy import tenant_context
+from tests.catalog import connect_as_superuser
+from tests.conftest import TENANT_TABLES
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.urls")]
 
 INSUFFICIENT_PRIVILEGE = "42501"
+RULES = "/admin/storage/approvalrule/"
 READ_ALL_TENANTS = "SELECT DISTINCT tenant_id FROM lynx_drafts ORDER BY 1"
 
 
@@ -76,6 +80,93 @@ def test_a_request_cannot_read_the_sessions_of_others(rows, viewers, web_process
     for sql in ("SELECT session_key FROM django_session", "DELETE FROM django_session"):
         assert inject(client, sql) == {"sqlstate": INSUFFICIENT_PRIVILEGE}
     assert client.get("/admin/storage/draft/").status_code == 200  # its own still works
+
+
+def globex_rows_seen(client: Client, forge: str) -> dict[str, int]:
+    """What `forge` (statements run first) lets acme's request see of globex, table by table."""
+    counts = {}
+    for model in TENANT_TABLES:
+        table = model._meta.db_table
+        sql = f"{forge}; SELECT count(*) FROM {table} WHERE tenant_id = 'globex'"
+        [[counts[table]]] = inject(client, sql)["rows"]
+    return counts
+
+
+def test_naming_another_tenant_inside_a_request_reaches_none_of_its_rows(
+    rows, viewers, web_process
+):
+    """The spec's policies trust app.tenant_id, which a request's own SQL can set; the
+    portal's restrictive policy reaches only the tenant of the signed user it acts for."""
+    client = signed_in("acme-viewer")
+    globex_user = viewers["globex"].pk
+    forgeries = [
+        "SELECT set_config('app.tenant_id', 'globex', true)",
+        # Acting for a globex user needs that user's proof: another's, or none, is no proof.
+        f"SELECT set_config('app.tenant_id', 'globex', true), "
+        f"set_config('app.user_id', '{globex_user}', true)",
+        "SELECT set_config('app.tenant_id', 'globex', true), "
+        "set_config('app.user_id', current_setting('app.user_id'), true)",
+    ]
+
+    assert inject(client, "SELECT count(*) FROM lynx_drafts")["rows"] == [
+        [len(rows["acme"][Draft])]
+    ]
+    for forge in forgeries:
+        assert set(globex_rows_seen(client, forge).values()) == {0}, forge
+    approve = "UPDATE lynx_drafts SET status = 'approved' WHERE tenant_id = 'globex' RETURNING 1"
+    assert inject(client, f"{forgeries[0]}; {approve}") == {"rows": []}
+
+
+def test_a_request_acts_for_nobody_once_its_user_is_refused(rows, viewers, web_process):
+    """A session Django no longer accepts (here: the password changed since) reads its user
+    once; the rest of that request must not act for them."""
+    client = signed_in("acme-viewer")
+    forged = "SELECT set_config('app.tenant_id', 'acme', true); SELECT count(*) FROM lynx_drafts"
+    assert inject(client, forged)["rows"] == [[len(rows["acme"][Draft])]]  # still acting
+    with connect_as_superuser(connection.settings_dict["NAME"]) as owner:
+        owner.execute(
+            "UPDATE storage_user SET password = 'md5$x$0' WHERE username = %s", ["acme-viewer"]
+        )
+
+    assert inject(client, forged)["rows"] == [[0]]
+
+
+@pytest.fixture
+def people(tenants, make_user) -> None:
+    make_user("acme-auditor", tenant=tenants["acme"], groups=("Auditors",))
+    make_user("root", is_superuser=True)
+
+
+def test_an_export_streamed_after_its_request_acts_for_the_same_user(rows, people, web_process):
+    client = signed_in("acme-auditor")
+    response = client.get("/admin/storage/execution/export/")
+    _, *lines = b"".join(response.streaming_content).decode().splitlines()
+    assert {line.split(",")[0] for line in lines} == {str(pk) for pk in rows["acme"][Execution]}
+
+
+def test_a_superuser_without_a_tenant_works_on_the_tenant_it_chose(rows, people, web_process):
+    """The rules screen: a tenantless superuser acts for the tenant it names."""
+    client = signed_in("root")
+    client.post("/admin/storage/approvalrule/tenant/", {"tenant": "acme"})
+    response = client.post("/admin/storage/approvalrule/add/", {"name": "Big", "approvals": "2"})
+    assert response.status_code == 302
+    acme_rules = {rule.pk: str(rule) for rule in client.get(RULES).context["cl"].result_list}
+    assert sorted(acme_rules.values()).count("Big") == 1
+    assert set(acme_rules) - rows["acme"][ApprovalRule] == {
+        pk for pk, name in acme_rules.items() if name == "Big"
+    }
+    client.post("/admin/storage/approvalrule/tenant/", {"tenant": "globex"})
+    globex_rules = {rule.pk for rule in client.get(RULES).context["cl"].result_list}
+    assert globex_rules == rows["globex"][ApprovalRule]
+
+
+def test_a_session_django_s_own_backend_signed_in_acts_for_its_user(rows, viewers, web_process):
+    """Sessions made before PortalUserBackend name ModelBackend, whose read of the user signs
+    nobody: the tenant middleware then signs the user in its one statement."""
+    client = Client()
+    with tenant_context(None):  # the session is written as the RLS role, as a request does
+        client.force_login(viewers["acme"], backend="django.contrib.auth.backends.ModelBackend")
+    assert set(client.get("/_probe/").json()["drafts"]) == set(map(str, rows["acme"][Draft]))
 
 
 def test_the_web_role_holds_nothing_and_still_signs_in_and_serves_pages(rows, viewers, web_process):

@@ -65,7 +65,9 @@ class CsvExportMixin:
         chunks = [",".join(columns).encode() + b"\r\n"]
         if not changelist.queryset.query.is_empty():
             select, params = export_select(changelist.queryset, columns)
-            lines = copy_csv_lines(select=select, params=params, tenant_id=request.tenant_id)
+            lines = copy_csv_lines(
+                select=select, params=params, tenant_id=request.tenant_id, user_id=request.user.pk
+            )
             chunks = chain(chunks, lines)
         response = StreamingHttpResponse(chunks, content_type="text/csv")
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")

@@ -13,6 +13,7 @@ from functools import cache
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 
+from storage import acting
 from storage.models import User
 from storage.tenancy import entered_tenant, entering_tenant
 
@@ -26,12 +27,12 @@ class PortalUserBackend(ModelBackend):
         except ValidationError:
             return None
         query = _user_with_permissions(entering_tenant("person.tenant_id"))
-        user = next(iter(User.objects.raw(query, [key])), None)
+        user = next(iter(User.objects.raw(query, [*acting.user_settings(key), key])), None)
         if user is None:
             return None
         # Entered even for a user refused below: the request, anonymous then, enters no tenant
-        # again (TenantMiddleware), which this records.
-        entered_tenant(user.entered_tenant)
+        # and acts for nobody again (TenantMiddleware), which this records.
+        entered_tenant(user.entered_tenant, user_id=key)
         if not self.user_can_authenticate(user):
             return None
         user._perm_cache = set(user.permissions)  # where ModelBackend.has_perm() looks first
@@ -41,10 +42,11 @@ class PortalUserBackend(ModelBackend):
 @cache
 def _user_with_permissions(entering: str) -> str:
     """The user row with `permissions` ("app_label.codename", a superuser's: all), `group_ids`
-    (both from `portal_user_access`, migration 0024) and, last, `entered_tenant` (the SQL
-    `entering`)."""
+    (both from `portal_user_access`, migration 0024), the transaction acting for the user
+    (`storage.acting`) and, last, `entered_tenant` (the SQL `entering`)."""
     return f"""
-        SELECT person.*, access.permissions, access.group_ids, {entering} AS entered_tenant
+        SELECT person.*, access.permissions, access.group_ids, {acting.USER_SETTINGS},
+            {entering} AS entered_tenant
         FROM {User._meta.db_table} person
         CROSS JOIN LATERAL portal_user_access(person.id, person.is_superuser) access
         WHERE person.id = %s

@@ -24,7 +24,7 @@ from django.db import connections
 from django.db.models.signals import pre_migrate
 from django.db.utils import OperationalError
 
-from storage import db_roles
+from storage import acting, db_roles
 from storage.migration_operations import lock_timeout
 from storage.preflight import dropped_tables, portal_tables, role_members
 from storage.schema_facts import row_count
@@ -57,6 +57,7 @@ class Command(migrate.Command):
             pre_migrate.disconnect(sender=storage, dispatch_uid=__name__)
         with connection.cursor() as cursor:
             db_roles.revoke_api_roles(cursor, portal_tables(connection))
+            acting.store_signing_key(cursor)
 
     def migrate_patiently(self, *args, **options) -> None:
         """Django's migrate, run again while locks are busy, for up to the patience."""

@@ -1,0 +1,50 @@
+"""Who a web request acts for, in a form the database can check and the request cannot forge.
+
+The spec's policies trust `app.tenant_id`, which any role may set, so a statement a request
+did not mean to run (a SQL injection) could name another tenant. Each tenant table therefore
+has a second, restrictive policy for the RLS role (migration 0026): its rows are those of
+`portal_acting_tenant()`. For the web login role, that is the tenant of the user whose id is in
+`app.user_id`, and only when `app.user_proof` is that id signed with a key the web process
+derives from SECRET_KEY and `migrate` stores where only the owner reads it
+(`portal_signing_key`); a tenantless superuser acts for the tenant it names. Connections that
+log in as the owner (commands, the shell, tests) are trusted with `app.tenant_id` as it is.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.utils.crypto import salted_hmac
+
+KEY_TABLE = "portal_signing_key"
+
+
+def signing_key() -> bytes:
+    """The key both sides sign with: derived from SECRET_KEY, never sent but by `migrate`."""
+    return salted_hmac(
+        "storage.acting", "portal_signing_key", secret=settings.SECRET_KEY, algorithm="sha256"
+    ).digest()
+
+
+def user_proof(user_id: int | str) -> str:
+    """`app.user_proof` for `user_id`: sha256(key || sha256(key || "user:<id>")), in hex, as
+    `portal_acting_tenant()` computes it (the nesting keeps a known proof from extending)."""
+    key = signing_key()
+    inner = hashlib.sha256(key + f"user:{user_id}".encode()).digest()
+    return hashlib.sha256(key + inner).hexdigest()
+
+
+# Select-list items that make a transaction act for a user (or nobody: two empty strings).
+USER_SETTINGS = "set_config('app.user_id', %s, true), set_config('app.user_proof', %s, true)"
+
+
+def user_settings(user_id: int | None) -> list[str]:
+    """The parameters of USER_SETTINGS."""
+    return ["", ""] if user_id is None else [str(user_id), user_proof(user_id)]
+
+
+def store_signing_key(cursor) -> None:
+    """Run by every `migrate`, as the owner: the key of this SECRET_KEY, in the database."""
+    cursor.execute(f"SELECT to_regclass('{KEY_TABLE}') IS NOT NULL")
+    if cursor.fetchone()[0]:
+        cursor.execute(f"DELETE FROM {KEY_TABLE}")
+        cursor.execute(f"INSERT INTO {KEY_TABLE} (key) VALUES (%s)", [signing_key()])
