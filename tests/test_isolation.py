@@ -77,6 +77,15 @@ def test_the_same_assertions_catch_a_leak(rows, sabotage, model):
     assert_isolated(rows)
 
 
+def test_a_connection_that_acted_for_a_user_goes_on_reading(rows, viewers):
+    """A transaction-local setting reads as '' once its transaction has ended, on the same
+    connection: the acting tenant must take that for nobody, not fail on it."""
+    with tenant_context("acme", acting_user=viewers["acme"].pk):
+        assert visible(Draft, "acme") == rows["acme"][Draft]
+    assert visible(Draft, "acme") == rows["acme"][Draft]
+    assert visible(Draft, "globex") == rows["globex"][Draft]
+
+
 def test_writes_the_rls_role_may_not_make(rows):
     acme_draft = next(iter(rows["acme"][Draft]))
     globex_draft = next(iter(rows["globex"][Draft]))

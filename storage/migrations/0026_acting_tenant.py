@@ -33,23 +33,29 @@ FUNCTION = "portal_acting_tenant()"
 # or, for a tenantless superuser, for the one it names.
 CREATE = r"""
 CREATE FUNCTION portal_acting_tenant() RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
-    SELECT CASE
-        WHEN pg_has_role(session_user, current_user, 'MEMBER')
-            THEN current_setting('app.tenant_id', true)
-        ELSE (
-            SELECT CASE WHEN person.tenant_id IS NULL AND person.is_superuser
-                        THEN current_setting('app.tenant_id', true)
-                        ELSE person.tenant_id END
-            FROM storage_user person, portal_signing_key signing
-            WHERE current_setting('app.user_id', true) ~ '^[0-9]{1,18}$'
-                AND person.id = current_setting('app.user_id', true)::bigint
-                AND person.is_active
-                AND current_setting('app.user_proof', true) = encode(sha256(
-                    signing.key || sha256(signing.key || convert_to('user:' || person.id, 'UTF8'))
-                ), 'hex')
-        )
-    END
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+    acting_id text := current_setting('app.user_id', true);
+BEGIN
+    IF pg_has_role(session_user, current_user, 'MEMBER') THEN
+        RETURN current_setting('app.tenant_id', true);
+    END IF;
+    -- '' once a transaction that set it has ended: nobody (cast only what is a number).
+    IF acting_id IS NULL OR acting_id !~ '^[0-9]{1,18}$' THEN
+        RETURN NULL;
+    END IF;
+    RETURN (
+        SELECT CASE WHEN person.tenant_id IS NULL AND person.is_superuser
+                    THEN current_setting('app.tenant_id', true)
+                    ELSE person.tenant_id END
+        FROM storage_user person, portal_signing_key signing
+        WHERE person.id = acting_id::bigint
+            AND person.is_active
+            AND current_setting('app.user_proof', true) = encode(sha256(
+                signing.key || sha256(signing.key || convert_to('user:' || person.id, 'UTF8'))
+            ), 'hex')
+    );
+END
 $$;
 COMMENT ON FUNCTION portal_acting_tenant() IS
     'The tenant whose rows this transaction may reach (storage.acting); NULL: none.';
