@@ -207,12 +207,12 @@ if LYNX_HIGH_RISK_APPROVALS < 1:
 # LYNX_LOGIN_COOLOFF_MINUTES have passed since the last attempt. Attempts, lockouts
 # included, are recorded in its tables (`manage.py axes_list_attempts`, `axes_reset`).
 INSTALLED_APPS += ["axes"]
-# PortalUserBackend signs people in and loads them with their permissions in one query;
-# ModelBackend still loads sessions that it signed in before (each session names its backend).
+# PortalUserBackend signs people in and loads them with their permissions in one query. Not
+# ModelBackend: its reads of a user come before the request acts for anyone, and find nobody
+# (migration 0027); a session it signed in long ago is signed out.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "storage.people.backend.PortalUserBackend",
-    "django.contrib.auth.backends.ModelBackend",
 ]
 # Outside TenantMiddleware: the lockout page is a 429, and a 4xx rolls the request's
 # transaction back, so inside it the record of a refused attempt would be lost.

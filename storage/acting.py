@@ -8,6 +8,10 @@ has a second, restrictive policy for the RLS role (migration 0026): its rows are
 derives from SECRET_KEY and `migrate` stores where only the owner reads it
 (`portal_signing_key`); a tenantless superuser acts for the tenant it names. Connections that
 log in as the owner (commands, the shell, tests) are trusted with `app.tenant_id` as it is.
+
+The people's tables follow the same tenant (migration 0027). Before a request acts for anyone,
+it reads an account only through functions that take a proof too: of the user's id (the
+session's user) or of the name that signs in.
 """
 
 import hashlib
@@ -25,12 +29,24 @@ def signing_key() -> bytes:
     ).digest()
 
 
-def user_proof(user_id: int | str) -> str:
-    """`app.user_proof` for `user_id`: sha256(key || sha256(key || "user:<id>")), in hex, as
-    `portal_acting_tenant()` computes it (the nesting keeps a known proof from extending)."""
+def proof(subject: str) -> str:
+    """What the database takes as `subject` signed by this process: sha256(key || sha256(key ||
+    subject)), in hex, as `portal_proof_valid()` computes it (the nesting keeps a known proof
+    from extending). Subjects name what they are for: "user:<id>", "sign-in:<name>"."""
     key = signing_key()
-    inner = hashlib.sha256(key + f"user:{user_id}".encode()).digest()
+    inner = hashlib.sha256(key + subject.encode()).digest()
     return hashlib.sha256(key + inner).hexdigest()
+
+
+def user_proof(user_id: int | str) -> str:
+    """`app.user_proof` for `user_id`, and what reads that user before the request acts for them."""
+    return proof(f"user:{user_id}")
+
+
+def sign_in_proof(username: str) -> str:
+    """What looks up the account that signs in by this name (`portal_sign_in_user`): a request's
+    own SQL, which cannot sign, finds no account by name."""
+    return proof(f"sign-in:{username}")
 
 
 # Select-list items that make a transaction act for a user (or nobody: two empty strings).

@@ -283,9 +283,9 @@ def for_rls_role(sql_text: str, reverse_sql: str) -> migrations.RunPython:
 API_ROLES = ("anon", "authenticated", "service_role")
 
 
-def only_the_rls_role_executes(function: str) -> list[Operation]:
-    """Leave EXECUTE on `function` (its signature) to the RLS role alone: not PUBLIC (any
-    role) and not Supabase's Data API roles, which would expose it as an RPC endpoint."""
+def nobody_executes(function: str) -> migrations.RunSQL:
+    """Take EXECUTE on `function` (its signature) from PUBLIC (any role) and from Supabase's
+    Data API roles, which would expose it as an RPC endpoint: only its owner runs it."""
     revoke_api_roles = f"""
 DO $$
 DECLARE
@@ -299,11 +299,16 @@ BEGIN
 END
 $$
 """
+    return migrations.RunSQL(
+        [f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC", revoke_api_roles],
+        migrations.RunSQL.noop,
+    )
+
+
+def only_the_rls_role_executes(function: str) -> list[Operation]:
+    """Leave EXECUTE on `function` (its signature) to the RLS role alone (and its owner)."""
     return [
-        migrations.RunSQL(
-            [f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC", revoke_api_roles],
-            migrations.RunSQL.noop,
-        ),
+        nobody_executes(function),
         for_rls_role(
             f"GRANT EXECUTE ON FUNCTION {function} TO {{role}}",
             f"REVOKE ALL ON FUNCTION {function} FROM {{role}}",

@@ -104,6 +104,16 @@ def enter_tenant(tenant_id: str, *, user_id: int | None, using: str = DEFAULT_DB
         setattr(connection, ACTING, user_id)
 
 
+def act_for_signed_in(
+    tenant_id: str | None, *, user_id: int, using: str = DEFAULT_DB_ALIAS
+) -> None:
+    """From sign-in on, the request acts for the user whose password it has just checked, in
+    their tenant (none: every account's view, which only a superuser's gets). Outside a
+    request's transaction (a command, a test's `Client.login()`) there is nothing to narrow."""
+    if _narrowable(connections[using]):
+        enter_tenant(tenant_id or "", user_id=user_id, using=using)
+
+
 def entering_tenant(tenant_sql: str, *, using: str = DEFAULT_DB_ALIAS) -> str:
     """A select-list item that enters the tenant `tenant_sql` names (NULL: none) as its statement
     runs, where `enter_tenant()` may; elsewhere NULL. Pass the item's value to `entered_tenant()`.

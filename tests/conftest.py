@@ -5,6 +5,7 @@ what a tenant may see is then read through `tenant_context()` or a request.
 """
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connection
@@ -17,6 +18,7 @@ from storage.choices import (
     ExecutionStatus,
     RiskLevel,
 )
+from storage.database import CREDENTIALS
 from storage.models import (
     ApprovalRule,
     ApprovalRuleChange,
@@ -60,6 +62,17 @@ def tenants(db) -> dict[str, Tenant]:
         tenant_id: Tenant.objects.create(tenant_id=tenant_id, name=tenant_id.title())
         for tenant_id in ROW_COUNTS
     }
+
+
+@pytest.fixture
+def web_process(transactional_db):
+    """This process's default connection logs in as the web role from here on."""
+    saved = {key: connection.settings_dict[key] for key in CREDENTIALS}
+    connection.close()
+    connection.settings_dict.update({key: settings.LYNX_WEB_DATABASE[key] for key in CREDENTIALS})
+    yield settings.LYNX_WEB_DATABASE["USER"]
+    connection.close()
+    connection.settings_dict.update(saved)
 
 
 @pytest.fixture

@@ -229,6 +229,6 @@ def test_the_signed_in_user_costs_one_query_with_their_permissions(client, peopl
     counted, _ = cost(client, "/admin/storage/execution/")
     assert counted[0].startswith(TENANCY)
     assert counted[1].startswith("SELECT portal_session_data(")
-    assert "storage_user" in counted[2] and "portal_user_access(" in counted[2]
+    assert "FROM portal_signed_user(" in counted[2]
     assert "set_config('app.tenant_id'" in counted[2]  # and enters their tenant
-    assert not any("portal_user_access" in sql or "storage_user" in sql for sql in counted[3:])
+    assert not any("portal_signed_user" in sql or "storage_user" in sql for sql in counted[3:])

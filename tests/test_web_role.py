@@ -14,42 +14,16 @@ from django.test import Client
 
 from lynxportal.management.commands.runserver import Command as Runserver
 from storage import db_roles
-from storage.database import CREDENTIALS
 from storage.models import ApprovalRule, Draft, Execution
 from storage.tenancy import tenant_context
 from tests.catalog import connect_as_superuser
 from tests.conftest import TENANT_TABLES
+from tests.web_login import INSUFFICIENT_PRIVILEGE, inject, signed_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.urls")]
 
-INSUFFICIENT_PRIVILEGE = "42501"
 RULES = "/admin/storage/approvalrule/"
 READ_ALL_TENANTS = "SELECT DISTINCT tenant_id FROM lynx_drafts ORDER BY 1"
-
-
-@pytest.fixture
-def web_process(transactional_db):
-    """This process's default connection logs in as the web role from here on."""
-    saved = {key: connection.settings_dict[key] for key in CREDENTIALS}
-    connection.close()
-    connection.settings_dict.update({key: settings.LYNX_WEB_DATABASE[key] for key in CREDENTIALS})
-    yield settings.LYNX_WEB_DATABASE["USER"]
-    connection.close()
-    connection.settings_dict.update(saved)
-
-
-def signed_in(username: str) -> Client:
-    """A browser that signed in through the login page, as a person does."""
-    client = Client()
-    response = client.post("/admin/login/", {"username": username, "password": "pw"})
-    assert response.status_code == 302, "sign-in failed"
-    return client
-
-
-def inject(client: Client, sql: str) -> dict:
-    response = client.post("/_inject/", {"sql": sql})
-    assert response.status_code == 200
-    return response.json()
 
 
 @pytest.mark.parametrize(
@@ -160,13 +134,18 @@ def test_a_superuser_without_a_tenant_works_on_the_tenant_it_chose(rows, people,
     assert globex_rules == rows["globex"][ApprovalRule]
 
 
-def test_a_session_django_s_own_backend_signed_in_acts_for_its_user(rows, viewers, web_process):
-    """Sessions made before PortalUserBackend name ModelBackend, whose read of the user signs
-    nobody: the tenant middleware then signs the user in its one statement."""
-    client = Client()
-    with tenant_context(None):  # the session is written as the RLS role, as a request does
-        client.force_login(viewers["acme"], backend="django.contrib.auth.backends.ModelBackend")
-    assert set(client.get("/_probe/").json()["drafts"]) == set(map(str, rows["acme"][Draft]))
+def test_a_session_django_s_own_backend_signed_in_is_signed_out(rows, viewers, web_process):
+    """Sessions made before PortalUserBackend name ModelBackend, whose read of the user comes
+    before the request acts for anyone and finds nobody: the person signs in again."""
+    client, viewer = Client(), viewers["acme"]
+    with tenant_context(None, acting_user=viewer.pk):  # as the sign-in of a request
+        client.force_login(viewer, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get("/admin/storage/draft/")
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/admin/login/?next=/admin/storage/draft/",
+    )
+    assert signed_in("acme-viewer").get("/admin/storage/draft/").status_code == 200
 
 
 def test_the_web_role_holds_nothing_and_still_signs_in_and_serves_pages(rows, viewers, web_process):

@@ -1,0 +1,21 @@
+"""A person signing in, and what a request's own SQL (a SQL injection) may do (tests.urls
+`_inject/`): with the `web_process` fixture, as gunicorn's web role (README, Deploy)."""
+
+from django.test import Client
+
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def signed_in(username: str) -> Client:
+    """A browser that signed in through the login page, as a person does."""
+    client = Client()
+    response = client.post("/admin/login/", {"username": username, "password": "pw"})
+    assert response.status_code == 302, "sign-in failed"
+    return client
+
+
+def inject(client: Client, sql: str) -> dict:
+    """The rows of the last of `sql`'s statements, or the SQLSTATE that refused one."""
+    response = client.post("/_inject/", {"sql": sql})
+    assert response.status_code == 200
+    return response.json()
