@@ -20,6 +20,7 @@ from storage.choices import (
     SettlementStatus,
 )
 from storage.fields import TextPrimaryKey, db_default
+from storage.people import passwords
 
 NOW = "NOW()"
 SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
@@ -86,13 +87,21 @@ class User(AbstractUser):
     session_version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     def _get_session_auth_hash(self, secret=None) -> str:
-        """Django's HMAC of the password, and of the session version once it moved.
-
-        Version 0 gives Django's own hash, so that sessions made before this field
-        existed stay valid.
-        """
-        value = f"{self.password}:{self.session_version}" if self.session_version else self.password
+        """Django's HMAC of the password as the row holds it (its stand-in, whether this copy
+        holds the hash or not: storage.people.passwords), and of the session version once it
+        moved (version 0 gives Django's own hash)."""
+        password = passwords.stand_in(self.password)
+        value = f"{password}:{self.session_version}" if self.session_version else password
         return salted_hmac(SESSION_HASH_SALT, value, secret=secret, algorithm="sha256").hexdigest()
+
+    def check_password(self, raw_password) -> bool:
+        """Django's check, against the hash held apart when this copy holds its stand-in."""
+        if passwords.is_held(self.password):
+            self.password = passwords.held_hash(username=self.username) or self.password
+        return super().check_password(raw_password)
+
+    def has_usable_password(self) -> bool:
+        return passwords.is_held(self.password) or super().has_usable_password()
 
 
 # Beyond the spec (README, differences from the spec): the review queue and "awaiting me"

@@ -18,6 +18,7 @@ from django.db.utils import OperationalError
 from storage import acting, checks, db_roles, provenance
 from storage.database import connection_as, current_role, first_line, separate_owner
 from storage.migration_operations import CreateModelUnlessAdopted
+from storage.people import passwords
 from storage.schema_facts import (
     SPEC_TABLES,
     blank_tenant_rows,
@@ -70,7 +71,7 @@ def role_members(connection) -> list[str]:
 def portal_tables(connection) -> list[str]:
     """Every table of the portal's and Django's: all but the spec's four, which are Lynx AI's."""
     django_tables = connection.introspection.django_table_names(only_existing=True)
-    extra = ["django_migrations", provenance.TABLE, acting.KEY_TABLE]
+    extra = ["django_migrations", provenance.TABLE, acting.KEY_TABLE, passwords.HASHES_TABLE]
     return sorted(set(django_tables + extra) - set(SPEC_TABLES))
 
 

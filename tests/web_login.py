@@ -1,9 +1,13 @@
 """A person signing in, and what a request's own SQL (a SQL injection) may do (tests.urls
 `_inject/`): with the `web_process` fixture, as gunicorn's web role (README, Deploy)."""
 
+from django.db import connection
 from django.test import Client
 
+from tests.catalog import connect_as_superuser
+
 INSUFFICIENT_PRIVILEGE = "42501"
+NOBODY = "SELECT set_config('app.tenant_id', '', true), set_config('app.user_id', '', true)"
 
 
 def signed_in(username: str) -> Client:
@@ -19,3 +23,9 @@ def inject(client: Client, sql: str) -> dict:
     response = client.post("/_inject/", {"sql": sql})
     assert response.status_code == 200
     return response.json()
+
+
+def as_owner(sql: str, params=()) -> list[tuple]:
+    """The rows of `sql` run as the server's superuser, who sees past every policy."""
+    with connect_as_superuser(connection.settings_dict["NAME"]) as owner:
+        return owner.execute(sql, params).fetchall()

@@ -14,11 +14,14 @@ from django.contrib import admin
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import ReadOnlyPasswordHashWidget
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils.translation import gettext as _
 
 from storage.admin.hardening import HardenedAdmin
 from storage.models import Tenant, User
+from storage.people import passwords
 from storage.people.selectors import (
     assignable_groups,
     has_history,
@@ -32,6 +35,7 @@ DEACTIVATE_INSTEAD = (
     "{user} has decisions or admin log entries: deleting the account would lose that "
     "trail. Deactivate it instead (untick Active on its page): it can no longer sign in."
 )
+HELD_PASSWORD = "Set. Its hash is kept where only sign-in reads it."
 TENANT_IS_SET = (
     "{user} has decisions or admin log entries in {tenant}: the tenant cannot change. "
     "Deactivate this account and create another one in the new tenant."
@@ -88,8 +92,22 @@ class AddUserForm(UniqueNameForm, DjangoUserAdmin.add_form):
     pass
 
 
+class HeldPasswordWidget(ReadOnlyPasswordHashWidget):
+    """Django's summary of the hash, which the account row no longer holds (migration 0028)."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if passwords.is_held(value):
+            context["summary"] = [{"label": HELD_PASSWORD}]
+            context["button_label"] = _("Reset password")
+        return context
+
+
 class UserForm(UniqueNameForm, DjangoUserAdmin.form):
-    pass
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "password" in self.fields:
+            self.fields["password"].widget = HeldPasswordWidget()
 
 
 class PlatformUserForm(UserForm):

@@ -18,10 +18,8 @@ from django.core.exceptions import ValidationError
 
 from storage import acting
 from storage.models import User
+from storage.people.passwords import SIGN_IN
 from storage.tenancy import act_for_signed_in, entered_tenant, entering_tenant
-
-# The account that signs in, by name (migration 0027): the request acts for nobody yet.
-SIGN_IN = "SELECT * FROM portal_sign_in_user(%s, %s)"
 
 
 class PortalUserBackend(ModelBackend):
@@ -33,6 +31,7 @@ class PortalUserBackend(ModelBackend):
         username = kwargs.get(User.USERNAME_FIELD) if username is None else username
         if username is None or password is None:
             return None
+        # By name, with the hash held apart (migration 0028): the request acts for nobody yet.
         params = [username, acting.sign_in_proof(username)]
         user = next(iter(User.objects.raw(SIGN_IN, params)), None)
         if user is None:
