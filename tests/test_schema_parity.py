@@ -2,7 +2,8 @@
 
 The only allowed differences are documented (README, differences from the spec): one
 `<table>_tenant_id_not_blank` CHECK per table, the portal's own indexes and its restrictive
-policy for the acting tenant, on the migrated side only.
+policy for the acting tenant, and its restrictive policies on what a request may write
+(migration 0029), on the migrated side only.
 """
 
 from io import StringIO
@@ -36,15 +37,24 @@ PORTAL_INDEXES = {
     },
 }
 
+ROLE = settings.LYNX_DB_RLS_ROLE
 # A second, restrictive policy for the RLS role alone (storage.acting); Lynx AI's roles see the
 # spec's policy only.
 ACTING_POLICY = "Portal: rows of the acting tenant"
 ACTING_POLICY_DEFINITION = {
     "command": "*",
     "permissive": False,
-    "roles": [settings.LYNX_DB_RLS_ROLE],
+    "roles": [ROLE],
     "using": "(tenant_id = ( SELECT portal_acting_tenant() AS portal_acting_tenant))",
     "with_check": None,
+}
+# Restrictive policies on the RLS role's writes (migration 0029; tests/test_acting_writes.py).
+WRITE_POLICIES = {
+    "lynx_drafts": ("Portal lynx_drafts: status as decided (update)", "portal_acting_user()"),
+    "settlement_intents": (
+        "Portal settlement_intents: moved by operators (update)",
+        "portal_acting_user_may('settle_intent'::text)",
+    ),
 }
 
 
@@ -63,8 +73,8 @@ def migrated_snapshot() -> dict:
 
 
 def without_hardening(snapshot: dict) -> dict:
-    """The snapshot minus the tenant_id_not_blank checks, the portal's indexes and its policy
-    for the acting tenant, which must be there."""
+    """The snapshot minus the tenant_id_not_blank checks, the portal's indexes and its
+    restrictive policies, which must be there."""
     stripped = {}
     for table, catalog in snapshot.items():
         constraints = dict(catalog["constraints"])
@@ -76,6 +86,11 @@ def without_hardening(snapshot: dict) -> dict:
             assert found and found["definition"] == definition, f"{index} is missing or differs"
         policies = dict(catalog["policies"])
         assert policies.pop(ACTING_POLICY, None) == ACTING_POLICY_DEFINITION, table
+        if table in WRITE_POLICIES:
+            name, mentioned = WRITE_POLICIES[table]
+            write = policies.pop(name, None) or {}
+            assert mentioned in (write.pop("with_check", None) or ""), f"{name} is missing"
+            assert write == {"command": "w", "permissive": False, "roles": [ROLE], "using": None}
         stripped[table] = {
             **catalog,
             "constraints": constraints,
