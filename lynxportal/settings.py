@@ -37,8 +37,14 @@ def _database_from_url(variable: str) -> dict | None:
         raise ImproperlyConfigured(f"{variable} names no database.")
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
-    config.setdefault("OPTIONS", {})["connect_timeout"] = env.int(
-        "DATABASE_CONNECT_TIMEOUT", default=5
+    config.setdefault("OPTIONS", {}).update(
+        connect_timeout=env.int("DATABASE_CONNECT_TIMEOUT", default=5),
+        # Parameters travel apart from the SQL text: any session of the same login role
+        # reads that text in pg_stat_activity, and a request's own SQL may leave the RLS role
+        # for the web role. Session keys and the proofs of storage.acting must not be there.
+        # Never prepared by name, so that transaction poolers (Supavisor, PgBouncer) serve it.
+        server_side_binding=True,
+        prepare_threshold=None,
     )
     return config
 

@@ -5,11 +5,13 @@ Here this process's connection logs in as the web role of DATABASE_URL, as gunic
 end in SQLSTATE 42501, never in another tenant's rows.
 """
 
+import threading
+import time
 from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 
 from lynxportal.management.commands.runserver import Command as Runserver
@@ -54,6 +56,36 @@ def test_a_request_cannot_read_the_sessions_of_others(rows, viewers, web_process
     for sql in ("SELECT session_key FROM django_session", "DELETE FROM django_session"):
         assert inject(client, sql) == {"sqlstate": INSUFFICIENT_PRIVILEGE}
     assert client.get("/admin/storage/draft/").status_code == 200  # its own still works
+
+
+def test_a_request_reads_no_parameter_another_worker_sends(rows, viewers, web_process):
+    """Leaving the RLS role, a request's own SQL is the web role, which sees the SQL text of
+    every session of its role in pg_stat_activity: another worker's session keys and proofs
+    must not be in it (parameters are bound on the server, apart from that text)."""
+    client = signed_in("acme-viewer")
+    secret = "the-session-key-of-someone-else"
+    sent = threading.Event()
+
+    def send() -> None:
+        other_worker = connections.create_connection("default")
+        with other_worker.cursor() as cursor:
+            sent.set()
+            cursor.execute("SELECT %s::text, pg_sleep(3)", [secret])
+        other_worker.close()
+
+    worker = threading.Thread(target=send)
+    worker.start()
+    assert sent.wait(timeout=10)
+    watch = (
+        "RESET ROLE; SELECT query FROM pg_stat_activity "
+        "WHERE pid <> pg_backend_pid() AND query LIKE '%pg_sleep(3)%'"
+    )
+    deadline = time.monotonic() + 2.5
+    while not (seen := inject(client, watch)["rows"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.join()
+    assert seen, "the other worker's statement was never seen"
+    assert all(secret not in query for [query] in seen), seen
 
 
 def globex_rows_seen(client: Client, forge: str) -> dict[str, int]:
