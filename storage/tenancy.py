@@ -3,9 +3,9 @@
 Requests get it from `lynxportal.middleware` (the whole request in one transaction without a
 tenant, narrowed to the user's tenant once the user is known: by the read of the user itself,
 `entering_tenant()`, or by `enter_tenant()`); shell sessions, commands, services and tests use
-`tenant_context()` directly. Both settings are
-transaction-local (`set_config(..., true)`, the same as `SET LOCAL`), so nothing survives on a
-reused or pooled connection.
+`tenant_context()` directly. Its settings
+(role, tenant, search path) are transaction-local (`set_config(..., true)`, the same as
+`SET LOCAL`), so nothing survives on a reused or pooled connection.
 
 The web process logs in as a role that may switch to the RLS role and to nothing else
 (storage/database.py): leaving the RLS role inside a request gains no privilege.
@@ -19,6 +19,10 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from storage import acting
 
+# Where the transaction's unqualified names are looked up: the portal's schema, then the
+# temporary tables, last (migration 0030). Not left to the session: a request's own SQL may
+# change that, or create a temporary table, for the next requests on the same connection.
+SEARCH_PATH = "public, pg_temp"
 # The user a connection's transaction acts for (storage.acting), None: nobody.
 ACTING = "lynx_acting_user"
 # Role and tenant of each tenant_context() open on a connection, innermost last: what a nested
@@ -161,10 +165,13 @@ def _current(connection) -> tuple[str, str]:
 
 
 def _activate(connection, role: str, tenant_id: str, *, acting_user: int | None = None) -> None:
-    """Role and tenant in one statement. `set_config('role', ...)` is `SET LOCAL ROLE`: the same
-    membership check, and "none" goes back to the role that logged in."""
-    sql = "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true)"
-    params = [role, tenant_id]
+    """Role, tenant and search path in one statement. `set_config('role', ...)` is `SET LOCAL
+    ROLE`: the same membership check, and "none" goes back to the role that logged in."""
+    sql = (
+        "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true), "
+        "set_config('search_path', %s, true)"
+    )
+    params = [role, tenant_id, SEARCH_PATH]
     if acting_user is not None:
         sql, params = f"{sql}, {acting.USER_SETTINGS}", params + acting.user_settings(acting_user)
     with connection.cursor() as cursor:

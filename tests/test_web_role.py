@@ -25,6 +25,7 @@ from tests.web_login import INSUFFICIENT_PRIVILEGE, inject, signed_in
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.urls")]
 
 RULES = "/admin/storage/approvalrule/"
+PATH = "search_path=public, pg_temp"
 READ_ALL_TENANTS = "SELECT DISTINCT tenant_id FROM lynx_drafts ORDER BY 1"
 
 
@@ -86,6 +87,54 @@ def test_a_request_reads_no_parameter_another_worker_sends(rows, viewers, web_pr
     worker.join()
     assert seen, "the other worker's statement was never seen"
     assert all(secret not in query for [query] in seen), seen
+
+
+def forged_key_acting_for(user_id: int) -> str:
+    """Statements that put a signing key of the request's own making first in the request's
+    name lookup, then act for `user_id` with that key's proof (storage.acting's formula)."""
+    proof = f"encode(sha256(k || sha256(k || convert_to('user:{user_id}', 'UTF8'))), 'hex')"
+    return (
+        "SELECT set_config('search_path', 'pg_temp, public', true); "
+        "CREATE TEMP TABLE portal_signing_key (key bytea); "
+        "INSERT INTO portal_signing_key VALUES (decode(repeat('ab', 32), 'hex')); "
+        "GRANT SELECT ON portal_signing_key TO PUBLIC; "
+        f"SELECT set_config('app.tenant_id', 'globex', true), "
+        f"set_config('app.user_id', '{user_id}', true), "
+        f"set_config('app.user_proof', {proof}, true) FROM portal_signing_key signing(k)"
+    )
+
+
+def test_a_table_of_a_request_s_own_stands_in_for_none_of_the_portal_s(rows, viewers, web_process):
+    """PostgreSQL lets everyone create temporary tables, which name lookup finds first unless
+    pg_temp comes last: a forged signing key would let the portal's functions take any proof,
+    and a temporary lynx_drafts would stand in for Lynx AI's in the next requests of the
+    connection, whoever makes them."""
+    client = signed_in("acme-viewer")
+    globex = viewers["globex"].pk
+    forge = forged_key_acting_for(globex)
+    assert inject(client, f"{forge}; SELECT count(*) FROM lynx_drafts") == {"rows": [[0]]}
+
+    empty = "CREATE TEMP TABLE lynx_drafts AS SELECT * FROM public.lynx_drafts WHERE false"
+    assert inject(client, f"{empty}; SELECT count(*) FROM pg_temp.lynx_drafts") == {"rows": [[0]]}
+    other = signed_in("globex-viewer")  # the same connection: this process has one
+    assert inject(other, "SELECT count(*) FROM lynx_drafts")["rows"] == [
+        [len(rows["globex"][Draft])]
+    ]
+    assert other.get("/admin/storage/draft/?status=all").context["cl"].result_count == len(
+        rows["globex"][Draft]
+    )
+
+
+def test_every_function_that_runs_as_the_owner_looks_in_pg_temp_last():
+    """Migration 0030, for the functions of later migrations too: one that takes the search
+    path `migrate` ran with would find a request's temporary tables first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proname, proconfig FROM pg_proc WHERE prosecdef AND proname LIKE 'portal%'"
+        )
+        found = dict(cursor.fetchall())
+    assert "portal_acting_tenant" in found
+    assert {name: config for name, config in found.items() if config != [PATH]} == {}
 
 
 def globex_rows_seen(client: Client, forge: str) -> dict[str, int]:
