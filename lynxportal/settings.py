@@ -217,7 +217,7 @@ INSTALLED_APPS += ["axes"]
 # ModelBackend: its reads of a user come before the request acts for anyone, and find nobody
 # (migration 0027); a session it signed in long ago is signed out.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "storage.people.backend.SignInThrottle",
     "storage.people.backend.PortalUserBackend",
 ]
 # Outside TenantMiddleware: the lockout page is a 429, and a 4xx rolls the request's

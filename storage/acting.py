@@ -15,6 +15,7 @@ session's user) or of the name that signs in.
 """
 
 import hashlib
+import ipaddress
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
@@ -32,7 +33,8 @@ def signing_key() -> bytes:
 def proof(subject: str) -> str:
     """What the database takes as `subject` signed by this process: sha256(key || sha256(key ||
     subject)), in hex, as `portal_proof_valid()` computes it (the nesting keeps a known proof
-    from extending). Subjects name what they are for: "user:<id>", "sign-in:<name>"."""
+    from extending). Subjects name what they are for: "user:<id>", "sign-in:<name>",
+    "address:<address>"."""
     key = signing_key()
     inner = hashlib.sha256(key + subject.encode()).digest()
     return hashlib.sha256(key + inner).hexdigest()
@@ -47,6 +49,24 @@ def sign_in_proof(username: str) -> str:
     """What looks up the account that signs in by this name (`portal_sign_in_user`): a request's
     own SQL, which cannot sign, finds no account by name."""
     return proof(f"sign-in:{username}")
+
+
+# What django-axes' records of sign-in attempts show the RLS role (migration 0031): those of
+# the name and the address that sign in, each signed.
+ATTEMPT_SETTINGS = (
+    "SELECT set_config('app.sign_in_name', %s, true), set_config('app.sign_in_proof', %s, true),"
+    " set_config('app.sign_in_address', %s, true),"
+    " set_config('app.sign_in_address_proof', %s, true)"
+)
+
+
+def attempt_settings(*, username: str, address: str) -> list[str]:
+    """The parameters of ATTEMPT_SETTINGS; an address that is none goes unsigned."""
+    try:
+        address = str(ipaddress.ip_address(address))
+    except ValueError:
+        return [username, sign_in_proof(username), "", ""]
+    return [username, sign_in_proof(username), address, proof(f"address:{address}")]
 
 
 # Select-list items that make a transaction act for a user (or nobody: two empty strings).

@@ -314,3 +314,22 @@ def only_the_rls_role_executes(function: str) -> list[Operation]:
             f"REVOKE ALL ON FUNCTION {function} FROM {{role}}",
         ),
     ]
+
+
+def functions_for_the_rls_role(
+    functions: dict[str, str], *, owner_only: tuple[str, ...] = ()
+) -> list[Operation]:
+    """CREATE FUNCTION `signature body` for each item (DROP to reverse), executed by the RLS
+    role alone, or by nobody but the owner for those in `owner_only`."""
+    return [
+        operation
+        for signature, body in functions.items()
+        for operation in (
+            migrations.RunSQL(f"CREATE FUNCTION {signature} {body}", f"DROP FUNCTION {signature}"),
+            *(
+                [nobody_executes(signature)]
+                if signature in owner_only
+                else only_the_rls_role_executes(signature)
+            ),
+        )
+    ]

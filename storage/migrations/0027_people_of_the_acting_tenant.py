@@ -21,7 +21,7 @@ import importlib
 
 from django.db import migrations
 
-from storage.migration_operations import nobody_executes, only_the_rls_role_executes
+from storage.migration_operations import functions_for_the_rls_role
 
 people = importlib.import_module("storage.migrations.0018_people_and_log_security")
 
@@ -182,20 +182,7 @@ class Migration(migrations.Migration):
     dependencies = [("storage", "0026_acting_tenant")]
 
     operations = [
-        *(
-            operation
-            for signature, body in FUNCTIONS.items()
-            for operation in (
-                migrations.RunSQL(
-                    f"CREATE FUNCTION {signature} {body}", f"DROP FUNCTION {signature}"
-                ),
-                *(
-                    [nobody_executes(signature)]
-                    if signature == OWNER_ONLY
-                    else only_the_rls_role_executes(signature)
-                ),
-            )
-        ),
+        *functions_for_the_rls_role(FUNCTIONS, owner_only=(OWNER_ONLY,)),
         *(
             alter_policy(table, name, acting)
             for table, policies in people.POLICIES.items()

@@ -12,14 +12,30 @@ signed (`storage.acting`); sign-in looks up a name the same way.
 
 from functools import cache
 
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
+from django.db import connection
 
+from lynxportal.security import client_ip
 from storage import acting
 from storage.models import User
 from storage.people.passwords import SIGN_IN
 from storage.tenancy import act_for_signed_in, entered_tenant, entering_tenant
+
+
+class SignInThrottle(AxesStandaloneBackend):
+    """django-axes' check before any sign-in, on the records of the name and the address that
+    sign in, which the database shows the request once it signs them (migration 0031)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is not None:
+            name = kwargs.get(User.USERNAME_FIELD) if username is None else username
+            params = acting.attempt_settings(username=name or "", address=client_ip(request))
+            with connection.cursor() as cursor:
+                cursor.execute(acting.ATTEMPT_SETTINGS, params)
+        return super().authenticate(request, username, password, **kwargs)
 
 
 class PortalUserBackend(ModelBackend):
