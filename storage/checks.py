@@ -47,15 +47,17 @@ PEOPLE_MIGRATION = ("storage", "0018_people_and_log_security")
 SESSIONS_MIGRATION = ("storage", "0025_sessions_through_functions")
 # From this one on, requests sign the user they act for (storage.acting).
 ACTING_MIGRATION = ("storage", "0026_acting_tenant")
-NO_TENANT_ROWS = {
-    "django_session",
-    "django_content_type",
-    "auth_permission",
+# From this one on, the functions that run as the owner look in pg_temp last.
+TEMP_LAST_MIGRATION = ("storage", "0030_functions_look_in_pg_temp_last")
+# From this one on, django-axes' records too (shown for the attempt a sign-in signs).
+SIGN_IN_RECORDS_MIGRATION = ("storage", "0031_sign_in_records_of_the_attempt")
+SIGN_IN_RECORDS = {
     "axes_accessattempt",
     "axes_accessattemptexpiration",
     "axes_accessfailurelog",
     "axes_accesslog",
 }
+NO_TENANT_ROWS = {"django_session", "django_content_type", "auth_permission"}
 
 
 @register()
@@ -70,9 +72,12 @@ def check_row_level_security(app_configs=None, **kwargs) -> list[Error]:
         if ROLE_MIGRATION in applied:
             errors += _role_errors(cursor)
         if PEOPLE_MIGRATION in applied:
-            errors += _reachable_table_errors(cursor)
+            exempt = set() if SIGN_IN_RECORDS_MIGRATION in applied else SIGN_IN_RECORDS
+            errors += _reachable_table_errors(cursor, exempt=exempt)
         if SESSIONS_MIGRATION in applied:
             errors += _session_table_errors(cursor)
+        if TEMP_LAST_MIGRATION in applied:
+            errors += _definer_path_errors(cursor)
     return errors
 
 
@@ -171,7 +176,7 @@ def _table_errors(cursor, policies: dict[str, str]) -> list[Error]:
     return errors
 
 
-def _reachable_table_errors(cursor) -> list[Error]:
+def _reachable_table_errors(cursor, *, exempt: set[str]) -> list[Error]:
     """A table of the project's models, not a tenant table (checked above), that the RLS role
     can read or write without row level security: e.g. users, whose policies keep each tenant
     to its own people, with RLS switched off."""
@@ -186,9 +191,33 @@ def _reachable_table_errors(cursor) -> list[Error]:
                 c.oid, 'SELECT, INSERT, UPDATE, DELETE')
         ORDER BY c.relname
         """,
-        [sorted(tables - set(TENANT_POLICIES) - NO_TENANT_ROWS), rls_role()],
+        [sorted(tables - set(TENANT_POLICIES) - NO_TENANT_ROWS - exempt), rls_role()],
     )
     return [_rls_disabled(table) for (table,) in cursor]
+
+
+def _definer_path_errors(cursor) -> list[Error]:
+    """A portal function that runs as its owner and would find a request's temporary table
+    before the schema's (`search_path` changed, or a function created without it)."""
+    cursor.execute(
+        """
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+        WHERE p.prosecdef AND p.proname LIKE 'portal\\_%'
+            AND p.pronamespace = current_schema()::regnamespace
+            AND p.proconfig IS DISTINCT FROM
+                ARRAY[format('search_path=%I, pg_temp', current_schema())]
+        ORDER BY 1
+        """
+    )
+    return [
+        Error(
+            f"{function} runs as its owner without pg_temp last in its search path: a request "
+            "could stand a temporary table in for the portal's.",
+            hint=f"ALTER FUNCTION {function} SET search_path = public, pg_temp (migration 0030).",
+            id="storage.E008",
+        )
+        for (function,) in cursor
+    ]
 
 
 def _session_table_errors(cursor) -> list[Error]:
@@ -200,7 +229,7 @@ def _session_table_errors(cursor) -> list[Error]:
         """,
         [role],
     )
-    if not any(reachable for (reachable,) in cursor):
+    if not any(reachable for (reachable,) in cursor.fetchall()):
         return []
     return [
         Error(

@@ -56,6 +56,18 @@ def test_a_sound_database_passes():
             ("storage.E013", "The RLS role lynx_portal owns settlement_intents."),
         ),
         (
+            "ALTER FUNCTION portal_acting_tenant() SET search_path FROM CURRENT",
+            (
+                "storage.E008",
+                "portal_acting_tenant() runs as its owner without pg_temp last in its search "
+                "path: a request could stand a temporary table in for the portal's.",
+            ),
+        ),
+        (
+            "ALTER TABLE axes_accessattempt DISABLE ROW LEVEL SECURITY",
+            ("storage.E003", "Row level security is disabled on axes_accessattempt."),
+        ),
+        (
             "ALTER TABLE storage_user DISABLE ROW LEVEL SECURITY",
             ("storage.E003", "Row level security is disabled on storage_user."),
         ),
@@ -82,6 +94,8 @@ def test_a_sound_database_passes():
         "policy-changed",
         "archive-rls",
         "owner",
+        "definer-search-path",
+        "sign-in-records-rls",
         "users-rls",
         "memberships-rls",
         "admin-log-rls",
@@ -138,18 +152,22 @@ def test_a_missing_role_is_an_error(settings):
         "REVOKE ALL ON portal_tenants FROM lynx_portal",
         "GRANT SELECT ON django_session TO lynx_portal; DELETE FROM django_migrations "
         "WHERE app = 'storage' AND name = '0025_sessions_through_functions'",
+        "ALTER TABLE axes_accesslog DISABLE ROW LEVEL SECURITY; DELETE FROM django_migrations "
+        "WHERE app = 'storage' AND name = '0031_sign_in_records_of_the_attempt'",
     ],
     ids=[
         "archive-before-0010",
         "users-before-0018",
         "out-of-the-rls-roles-reach",
         "sessions-before-0025",
+        "sign-in-records-before-0031",
     ],
 )
 def test_what_is_not_yet_secured_or_out_of_reach_is_no_error(sql):
     """`migrate` runs the checks first: a database before 0010 has no archive, one before
-    0018 users without RLS, one before 0025 sessions the RLS role reads. A table revoked from
-    the RLS role is out of every request's reach, RLS or not."""
+    0018 users without RLS, one before 0025 sessions the RLS role reads, one before 0031
+    sign-in records without RLS. A table revoked from the RLS role is out of every
+    request's reach, RLS or not."""
     assert errors_after(sql) == []
 
 
