@@ -43,13 +43,14 @@ ROLE_MIGRATION = ("storage", "0004_rls_role")
 # has row level security (people, groups, tenants, the admin log), but for these: they hold no
 # tenant's rows, or are read before the user, and so the tenant, is known.
 PEOPLE_MIGRATION = ("storage", "0018_people_and_log_security")
+NO_TENANT_ROWS = {"django_session", "django_content_type", "auth_permission"}
 # From this one on, the RLS role reaches sessions only through their key (storage.people.sessions).
 SESSIONS_MIGRATION = ("storage", "0025_sessions_through_functions")
 # From this one on, requests sign the user they act for (storage.acting).
 ACTING_MIGRATION = ("storage", "0026_acting_tenant")
 # From this one on, the functions that run as the owner look in pg_temp last.
 TEMP_LAST_MIGRATION = ("storage", "0030_functions_look_in_pg_temp_last")
-# From this one on, django-axes' records too (shown for the attempt a sign-in signs).
+# From this one on, django-axes' records have row level security too (storage.acting).
 SIGN_IN_RECORDS_MIGRATION = ("storage", "0031_sign_in_records_of_the_attempt")
 SIGN_IN_RECORDS = {
     "axes_accessattempt",
@@ -57,7 +58,6 @@ SIGN_IN_RECORDS = {
     "axes_accessfailurelog",
     "axes_accesslog",
 }
-NO_TENANT_ROWS = {"django_session", "django_content_type", "auth_permission"}
 
 
 @register()
