@@ -3,9 +3,9 @@
 Requests get it from `lynxportal.middleware` (the whole request in one transaction without a
 tenant, narrowed to the user's tenant once the user is known: by the read of the user itself,
 `entering_tenant()`, or by `enter_tenant()`); shell sessions, commands, services and tests use
-`tenant_context()` directly. Its settings
-(role, tenant, search path) are transaction-local (`set_config(..., true)`, the same as
-`SET LOCAL`), so nothing survives on a reused or pooled connection.
+`tenant_context()` directly. Its settings (role, tenant, search path) are transaction-local
+(`set_config(..., true)`, the same as `SET LOCAL`), so nothing survives on a reused or pooled
+connection.
 
 The web process logs in as a role that may switch to the RLS role and to nothing else
 (storage/database.py): leaving the RLS role inside a request gains no privilege.
