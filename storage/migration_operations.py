@@ -316,7 +316,7 @@ def only_the_rls_role_executes(function: str) -> list[Operation]:
     ]
 
 
-def functions_for_the_rls_role(
+def create_functions(
     functions: dict[str, str], *, owner_only: tuple[str, ...] = ()
 ) -> list[Operation]:
     """CREATE FUNCTION `signature body` for each item (DROP to reverse), executed by the RLS

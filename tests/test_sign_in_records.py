@@ -9,8 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.test_sign_in_throttling import sign_in
-from tests.web_login import INSUFFICIENT_PRIVILEGE, as_owner, inject, signed_in
+from tests.web_login import INSUFFICIENT_PRIVILEGE, as_owner, inject, sign_in, signed_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.urls")]
 

@@ -8,13 +8,9 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from tests.web_login import sign_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-LOGIN = "/admin/login/"
-
-
-def sign_in(client: Client, username: str, password: str, address: str = "10.0.0.1"):
-    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 @pytest.fixture

@@ -7,13 +7,19 @@ from django.test import Client
 from tests.catalog import connect_as_superuser
 
 INSUFFICIENT_PRIVILEGE = "42501"
+LOGIN = "/admin/login/"
 NOBODY = "SELECT set_config('app.tenant_id', '', true), set_config('app.user_id', '', true)"
+
+
+def sign_in(client: Client, username: str, password: str, address: str = "10.0.0.1"):
+    """The login page's answer to `username` and `password` sent from `address`."""
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def signed_in(username: str) -> Client:
     """A browser that signed in through the login page, as a person does."""
     client = Client()
-    response = client.post("/admin/login/", {"username": username, "password": "pw"})
+    response = client.post(LOGIN, {"username": username, "password": "pw"})
     assert response.status_code == 302, "sign-in failed"
     return client
 

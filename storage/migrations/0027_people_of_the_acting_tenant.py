@@ -21,7 +21,7 @@ import importlib
 
 from django.db import migrations
 
-from storage.migration_operations import functions_for_the_rls_role
+from storage.migration_operations import create_functions
 
 people = importlib.import_module("storage.migrations.0018_people_and_log_security")
 
@@ -182,7 +182,7 @@ class Migration(migrations.Migration):
     dependencies = [("storage", "0026_acting_tenant")]
 
     operations = [
-        *functions_for_the_rls_role(FUNCTIONS, owner_only=(OWNER_ONLY,)),
+        *create_functions(FUNCTIONS, owner_only=(OWNER_ONLY,)),
         *(
             alter_policy(table, name, acting)
             for table, policies in people.POLICIES.items()

@@ -16,7 +16,7 @@ import importlib
 
 from django.db import migrations
 
-from storage.migration_operations import nobody_executes
+from storage.migration_operations import create_functions
 
 signed = importlib.import_module("storage.migrations.0027_people_of_the_acting_tenant")
 
@@ -111,16 +111,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(TABLE.split(";\n"), "DROP TABLE portal_password_hashes"),
-        *(
-            operation
-            for signature, body in FUNCTIONS.items()
-            for operation in (
-                migrations.RunSQL(
-                    f"CREATE FUNCTION {signature} {body}", f"DROP FUNCTION {signature}"
-                ),
-                nobody_executes(signature),
-            )
-        ),
+        *create_functions(FUNCTIONS, owner_only=tuple(FUNCTIONS)),
         migrations.RunSQL(HOLD_EXISTING, GIVE_BACK),
         migrations.RunSQL(TRIGGER, "DROP TRIGGER portal_hold_password ON storage_user"),
         migrations.RunSQL(

@@ -12,7 +12,7 @@ sign-in, or for `manage.py axes_reset`.
 
 from django.db import migrations
 
-from storage.migration_operations import for_rls_role, functions_for_the_rls_role
+from storage.migration_operations import create_functions, for_rls_role
 
 TABLES = ["axes_accessattempt", "axes_accesslog", "axes_accessfailurelog"]
 EXPIRATIONS = "axes_accessattemptexpiration"
@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
     dependencies = [("storage", "0030_functions_look_in_pg_temp_last")]
 
     operations = [
-        *functions_for_the_rls_role(FUNCTIONS),
+        *create_functions(FUNCTIONS),
         *(
             operation
             for table, expression in POLICIES.items()
