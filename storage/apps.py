@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
 
 
 class StorageConfig(AppConfig):
@@ -8,6 +9,9 @@ class StorageConfig(AppConfig):
 
     def ready(self) -> None:
         from storage import checks  # noqa: F401  (registers the system checks)
+        from storage.review import high_risk
+
+        post_migrate.connect(high_risk.keep_function, sender=self)
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -11,10 +11,12 @@ gain nothing more from inside a request.
 import json
 
 from django.apps import apps
+from django.conf import settings
 from django.core.checks import Error, Tags, register
 
 from storage import acting, db_roles
 from storage.database import connection_as, current_role
+from storage.review import high_risk
 from storage.schema_facts import SPEC_POLICY
 from storage.tenancy import rls_role
 
@@ -123,6 +125,24 @@ def check_web_role(app_configs=None, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_high_risk_approvals(app_configs=None, **kwargs) -> list[Error]:
+    """The database approves a high-risk draft after as many approvals as this process asks."""
+    with connection_as("owner") as connection, connection.cursor() as cursor:
+        found = high_risk.database_approvals(cursor)
+    wanted = settings.LYNX_HIGH_RISK_APPROVALS
+    if found is None or found == wanted:
+        return []
+    return [
+        Error(
+            f"The database approves a high-risk draft after {found} approvals; this process's "
+            f"LYNX_HIGH_RISK_APPROVALS is {wanted}.",
+            hint="Run manage.py migrate with this setting: migrate sets the database's count.",
+            id="storage.E009",
+        )
+    ]
 
 
 @register(Tags.security, deploy=True)

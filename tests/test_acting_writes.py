@@ -10,6 +10,7 @@ from django.contrib.admin.models import CHANGE
 
 from storage.models import ApprovalRule, Draft, SettlementIntent, User
 from tests.conftest import fingerprint_of, make_draft
+from tests.decisions import approve, recorded
 from tests.web_login import INSUFFICIENT_PRIVILEGE, as_owner, inject, signed_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.urls")]
@@ -41,20 +42,6 @@ def work(people) -> dict:
     }
 
 
-def decision(draft: Draft, reviewer: User) -> str:
-    """An approval of `draft` in `reviewer`'s name, as the trail stores one."""
-    return (
-        "INSERT INTO lynx_draft_reviews (tenant_id, draft_id, reviewer_id, decision, "
-        "from_status, to_status, draft_type, risk_level, payload, source_context, fingerprint) "
-        f"VALUES ('acme', '{draft.pk}', {reviewer.pk}, 'approve', 'submitted', 'approved', "
-        "'docs', 'low', '{}', '{}', 'forged') RETURNING 1"
-    )
-
-
-def approve(draft: Draft) -> str:
-    return f"UPDATE lynx_drafts SET status = 'approved' WHERE draft_id = '{draft.pk}' RETURNING 1"
-
-
 def status_of(draft: Draft) -> str:
     [[status]] = as_owner("SELECT status FROM lynx_drafts WHERE draft_id = %s", [draft.pk])
     return status
@@ -71,12 +58,12 @@ def test_no_request_approves_a_draft_without_its_person_s_decision(
 
 def test_a_decision_names_the_acting_reviewer_who_may_review(people, work, web_process):
     draft, reviewer = work["draft"], signed_in("acme-reviewer")
-    in_another_name = decision(draft, people["acme-reviewer2"])
+    in_another_name = recorded(draft, people["acme-reviewer2"])
     assert inject(reviewer, in_another_name) == {"sqlstate": INSUFFICIENT_PRIVILEGE}
-    not_a_reviewer = decision(draft, people["acme-auditor"])
+    not_a_reviewer = recorded(draft, people["acme-auditor"])
     assert inject(signed_in("acme-auditor"), not_a_reviewer) == {"sqlstate": INSUFFICIENT_PRIVILEGE}
     # Their own decision first: the draft's status may then follow it, as the service does.
-    own = f"{decision(draft, people['acme-reviewer'])}; {approve(draft)}"
+    own = f"{recorded(draft, people['acme-reviewer'])}; {approve(draft)}"
     assert inject(reviewer, own) == {"rows": [[1]]}
     assert status_of(draft) == "approved"
 
