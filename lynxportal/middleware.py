@@ -1,13 +1,15 @@
 """Per-request tenant isolation: the PostgREST model, in two middlewares and one mechanism.
 
 `RequestTransactionMiddleware` (before SessionMiddleware) opens the request's transaction
-as the RLS role with no tenant (`storage.tenancy.tenant_context()`): the web process logs in
-as a role that holds no table privileges of its own (README, Deploy), so the session and the
-signed-in user are read and saved as the RLS role too. `TenantMiddleware` (after
-AuthenticationMiddleware) narrows it to the user's tenant (`enter_tenant()`) for the rest of
-the request: no savepoint, and no statement of its own when the read of the user entered that
-tenant already (storage/people/backend.py), as it does on every signed-in page. Whether the
-request commits is decided once, at the end, from the view's response and the final one.
+as the RLS role with no tenant (`storage.tenancy.tenant_context()`, which first undoes the
+session settings an earlier request's own SQL may have left on the connection): the web
+process logs in as a role that holds no table privileges of its own (README, Deploy), so
+the session and the signed-in user are read and saved as the RLS role too.
+`TenantMiddleware` (after AuthenticationMiddleware) narrows it to the user's tenant
+(`enter_tenant()`) for the rest of the request: no savepoint, and no statement of its own
+when the read of the user entered that tenant already (storage/people/backend.py), as it
+does on every signed-in page. Whether the request commits is decided once, at the end,
+from the view's response and the final one.
 """
 
 from django.db import transaction
@@ -40,7 +42,7 @@ class RequestTransactionMiddleware:
         # PostgreSQL text cannot hold NUL: refuse here rather than fail in a query.
         if where := _has_nul(request):
             return HttpResponseBadRequest(f"The {where} contains a NUL character.")
-        with tenant_context(None):
+        with tenant_context(None, fresh_session=True):
             response = self.get_response(request)
             if _refused(response) or getattr(request, VIEW_REFUSED, False):
                 transaction.set_rollback(True)

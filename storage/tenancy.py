@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from psycopg import sql
 
 from storage import acting
 
@@ -23,6 +24,16 @@ from storage import acting
 # temporary tables, last (migration 0030). Not left to the session: a request's own SQL may
 # change that, or create a temporary table, for the next requests on the same connection.
 SEARCH_PATH = "public, pg_temp"
+# What a request's transaction undoes first, in the statement that sets its role: session
+# settings that an earlier request's own SQL left on the connection for the requests after it
+# (a `statement_timeout` of 1 ms, a read-only or serializable default, planner switches) go back
+# to the login's, the time zone to Django's (`{time_zone}`), and the transaction itself is the
+# read-write, read-committed one the services are written for. RESET ALL leaves the role alone;
+# the statement sets it for the transaction.
+FRESH_SESSION = (
+    "RESET ALL; SET TIME ZONE {time_zone}; "
+    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"
+)
 # The user a connection's transaction acts for (storage.acting), None: nobody.
 ACTING = "lynx_acting_user"
 # Role and tenant of each tenant_context() open on a connection, innermost last: what a nested
@@ -37,7 +48,11 @@ def rls_role() -> str:
 
 @contextmanager
 def tenant_context(
-    tenant_id: str | None, *, acting_user: int | None = None, using: str = DEFAULT_DB_ALIAS
+    tenant_id: str | None,
+    *,
+    acting_user: int | None = None,
+    fresh_session: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> Iterator[None]:
     """Run the block in a transaction as the RLS role, seeing only `tenant_id`'s rows.
 
@@ -46,7 +61,9 @@ def tenant_context(
     user sets that user, and a transaction of its own (a streamed export) names it in
     `acting_user`. Nested in an outer transaction, the previous role and tenant are restored
     when the block ends; nested in one that runs as this tenant already (`runs_as_tenant()`),
-    the block is a savepoint and nothing else.
+    the block is a savepoint and nothing else. `fresh_session` (a request's transaction, with
+    no tenant nor user yet) first undoes what earlier requests' own SQL may have left on the
+    connection (FRESH_SESSION).
     """
     connection = connections[using]
     if runs_as_tenant(tenant_id, using=using):
@@ -61,7 +78,10 @@ def tenant_context(
         settings_now = (rls_role(), tenant_id or "")
         if not nested:
             setattr(connection, ACTING, acting_user)
-        _activate(connection, *settings_now, acting_user=acting_user)
+        if fresh_session and not nested and not tenant_id and acting_user is None:
+            _activate_fresh(connection)
+        else:
+            _activate(connection, *settings_now, acting_user=acting_user)
         active.append((*settings_now, not tenant_id))
         try:
             yield
@@ -164,15 +184,33 @@ def _current(connection) -> tuple[str, str]:
         return cursor.fetchone()
 
 
+# Role, tenant and search path, for the transaction.
+ACTIVATE = (
+    "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true), "
+    "set_config('search_path', %s, true)"
+)
+
+
 def _activate(connection, role: str, tenant_id: str, *, acting_user: int | None = None) -> None:
-    """Role, tenant and search path in one statement. `set_config('role', ...)` is `SET LOCAL
-    ROLE`: the same membership check, and "none" goes back to the role that logged in."""
-    sql = (
-        "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true), "
-        "set_config('search_path', %s, true)"
-    )
-    params = [role, tenant_id, SEARCH_PATH]
+    """ACTIVATE in one statement. `set_config('role', ...)` is `SET LOCAL ROLE`: the same
+    membership check, and "none" goes back to the role that logged in."""
+    sql, params = ACTIVATE, [role, tenant_id, SEARCH_PATH]
     if acting_user is not None:
         sql, params = f"{sql}, {acting.USER_SETTINGS}", params + acting.user_settings(acting_user)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _activate_fresh(connection) -> None:
+    """FRESH_SESSION, then ACTIVATE as the RLS role with no tenant, in one message: several
+    statements go only by the simple protocol, so the values (none of them secret) are written
+    into the text, quoted by psycopg."""
+    connection.ensure_connection()
+    role, tenant, path, time_zone = (
+        sql.Literal(value).as_string(connection.connection)
+        for value in (rls_role(), "", SEARCH_PATH, connection.timezone_name)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{FRESH_SESSION.format(time_zone=time_zone)}; {ACTIVATE % (role, tenant, path)}"
+        )

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 MOST_QUERIES = 6
 TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK")
-TENANCY = "SELECT set_config("  # a statement of the tenancy mechanism alone
+# A statement of the tenancy mechanism alone: a request's first (storage.tenancy.FRESH_SESSION
+# before it), or another.
+TENANCY = ("RESET ALL;", "SELECT set_config(")
 LIST_PAGES = {
     "review queue": ("acme-reviewer", "/admin/storage/draft/"),
     "awaiting me": ("acme-reviewer", "/admin/storage/draft/?awaiting=me"),

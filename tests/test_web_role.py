@@ -125,6 +125,31 @@ def test_a_table_of_a_request_s_own_stands_in_for_none_of_the_portal_s(rows, vie
     )
 
 
+# Session settings a request's own SQL may leave for the next requests of its connection.
+LEFT_BEHIND = (
+    "SET statement_timeout = 1; SET lock_timeout = 1; SET TIME ZONE 'Pacific/Kiritimati'; "
+    "SET default_transaction_read_only = on; SET enable_indexscan = off; "
+    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE; SELECT 1"
+)
+SETTINGS_NOW = (
+    "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
+    "current_setting('TimeZone'), current_setting('transaction_read_only'), "
+    "current_setting('enable_indexscan'), current_setting('transaction_isolation'), "
+    "current_user, pg_sleep(0.01)::text"
+)
+
+
+def test_a_request_leaves_no_session_setting_to_the_next(rows, viewers, web_process):
+    """A statement_timeout of 1 ms or a read-only default, say, would fail every later request
+    of the connection, whoever makes it; each request starts from the login's settings."""
+    assert inject(signed_in("acme-viewer"), LEFT_BEHIND) == {"rows": [[1]]}
+    other = signed_in("globex-viewer")  # the same connection: this process has one
+    assert inject(other, SETTINGS_NOW) == {
+        "rows": [["0", "0", "UTC", "off", "on", "read committed", settings.LYNX_DB_RLS_ROLE, ""]]
+    }
+    assert other.get("/admin/storage/draft/?status=all").status_code == 200
+
+
 def test_every_function_that_runs_as_the_owner_looks_in_pg_temp_last():
     """Migration 0030, for the functions of later migrations too: one that takes the search
     path `migrate` ran with would find a request's temporary tables first."""
