@@ -162,6 +162,9 @@ def test_within_its_tenant_a_request_changes_accounts_only_as_its_person_may(
         "deactivate itself": f"UPDATE storage_user SET is_active = false WHERE id = {own} "
         "RETURNING 1",
         "rename itself": f"UPDATE storage_user SET username = 'boss' WHERE id = {own} RETURNING 1",
+        # The maker-checker rule compares a draft's creator with both (migration 0033).
+        "change its address": f"UPDATE storage_user SET email = 'x@acme.test' WHERE id = {own} "
+        "RETURNING 1",
         "its own details": f"UPDATE storage_user SET first_name = 'Ada' WHERE id = {own} "
         "RETURNING 1",
     }
@@ -176,11 +179,13 @@ def test_within_its_tenant_a_request_changes_accounts_only_as_its_person_may(
         "add an account": refused,
         "deactivate itself": refused,
         "rename itself": refused,
+        "change its address": refused,
         "its own details": {"rows": [[1]]},
     }
     admin_client = signed_in("acme-admin")  # the same changes, by one who may
     rename = f"UPDATE storage_user SET first_name = 'Bo' WHERE id = {own} RETURNING 1"
     assert inject(admin_client, rename) == {"rows": [[1]]}
+    assert inject(admin_client, attempts["change its address"]) == {"rows": [[1]]}
     assert inject(admin_client, attempts["take the admin out of them"])["rows"]
 
 
