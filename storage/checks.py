@@ -54,6 +54,27 @@ ACTING_MIGRATION = ("storage", "0026_acting_tenant")
 TEMP_LAST_MIGRATION = ("storage", "0030_functions_look_in_pg_temp_last")
 # From this one on, django-axes' records have row level security too (storage.acting).
 SIGN_IN_RECORDS_MIGRATION = ("storage", "0031_sign_in_records_of_the_attempt")
+# The restrictive policies that hold a request's writes to what its person may, in their own
+# name (0029), and a decision to what the workflow records (0032), by the migration making them.
+WRITE_POLICIES = {
+    ("storage", "0029_writes_in_the_acting_persons_name"): [
+        ("lynx_draft_reviews", "Portal lynx_draft_reviews: the acting reviewer's (insert)"),
+        ("lynx_drafts", "Portal lynx_drafts: status as decided (update)"),
+        ("settlement_intents", "Portal settlement_intents: moved by operators (update)"),
+        *(
+            ("portal_approval_rules", f"Portal portal_approval_rules: changed by editors ({c})")
+            for c in ("insert", "update", "delete")
+        ),
+        (
+            "portal_approval_rule_changes",
+            "Portal portal_approval_rule_changes: by its editor (insert)",
+        ),
+        ("django_admin_log", "Portal django_admin_log: the acting person's (insert)"),
+    ],
+    ("storage", "0032_approvals_counted_by_the_database"): [
+        ("lynx_draft_reviews", "Portal lynx_draft_reviews: as recorded (insert)"),
+    ],
+}
 SIGN_IN_RECORDS = {
     "axes_accessattempt",
     "axes_accessattemptexpiration",
@@ -80,6 +101,14 @@ def check_row_level_security(app_configs=None, **kwargs) -> list[Error]:
             errors += _session_table_errors(cursor)
         if TEMP_LAST_MIGRATION in applied:
             errors += _definer_path_errors(cursor)
+        written = [
+            policy
+            for key, policies in WRITE_POLICIES.items()
+            if key in applied
+            for policy in policies
+        ]
+        if written:
+            errors += _write_policy_errors(cursor, written)
     return errors
 
 
@@ -237,6 +266,34 @@ def _definer_path_errors(cursor) -> list[Error]:
             id="storage.E008",
         )
         for (function,) in cursor
+    ]
+
+
+def _write_policy_errors(cursor, policies: list[tuple[str, str]]) -> list[Error]:
+    """A restrictive write policy of WRITE_POLICIES dropped, or made permissive."""
+    tables, names = zip(*policies, strict=True)
+    cursor.execute(
+        """
+        SELECT wanted.tablename, wanted.policyname FROM unnest(%s::text[], %s::text[])
+            AS wanted(tablename, policyname)
+        WHERE NOT EXISTS (
+            SELECT FROM pg_policy p
+            WHERE p.polrelid = to_regclass(wanted.tablename)
+                AND p.polname = wanted.policyname AND NOT p.polpermissive
+        )
+        ORDER BY 1, 2
+        """,
+        [list(tables), list(names)],
+    )
+    return [
+        Error(
+            f'Restrictive policy "{name}" is missing on {table}: a request could write what '
+            "its person may not.",
+            hint="Migrate back before the migration that makes it (storage.checks."
+            "WRITE_POLICIES), then forward again.",
+            id="storage.E015",
+        )
+        for table, name in cursor.fetchall()
     ]
 
 

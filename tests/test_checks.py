@@ -87,6 +87,23 @@ def test_a_sound_database_passes():
                 "every signed-in person's session.",
             ),
         ),
+        (
+            'DROP POLICY "Portal lynx_draft_reviews: as recorded (insert)" ON lynx_draft_reviews',
+            (
+                "storage.E015",
+                'Restrictive policy "Portal lynx_draft_reviews: as recorded (insert)" is missing '
+                "on lynx_draft_reviews: a request could write what its person may not.",
+            ),
+        ),
+        (
+            'DROP POLICY "Portal settlement_intents: moved by operators (update)" '
+            "ON settlement_intents",
+            (
+                "storage.E015",
+                'Restrictive policy "Portal settlement_intents: moved by operators (update)" is '
+                "missing on settlement_intents: a request could write what its person may not.",
+            ),
+        ),
     ],
     ids=[
         "rls-disabled",
@@ -100,6 +117,8 @@ def test_a_sound_database_passes():
         "memberships-rls",
         "admin-log-rls",
         "sessions-granted",
+        "decision-policy-dropped",
+        "intent-policy-dropped",
     ],
 )
 def test_each_weakness_is_an_error(sql, expected):
