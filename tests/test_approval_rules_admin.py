@@ -10,6 +10,7 @@ from storage.models import ApprovalRule, ApprovalRuleChange
 from storage.review import rule_editing
 from storage.tenancy import tenant_context
 from tests.db_errors import sqlstate_of
+from tests.pages import messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +36,6 @@ def root(client, make_user):
 
 def shown(response) -> list[str]:
     return [str(rule) for rule in response.context["cl"].result_list]
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def test_a_superuser_picks_a_tenant_then_adds_changes_and_deletes_its_rules(root, tenants):

@@ -13,6 +13,7 @@ from storage.models import Draft, DraftReview
 from storage.moments import format_moment
 from storage.review import services
 from tests.conftest import fingerprint_of, make_draft, make_review
+from tests.pages import messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +24,6 @@ PAYLOAD = {"amount": "1250.00", "currency": "EUR", "payee": {"name": "Initech Gm
 def lynx_changes(draft: Draft, **payload) -> None:
     """What Lynx AI may do at any moment: rewrite the draft's payload."""
     Draft.objects.filter(pk=draft.pk).update(payload=draft.payload | payload)
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def ask(client, drafts, decision="approve"):

@@ -14,6 +14,7 @@ from storage.models import SettlementIntent
 from storage.settlement import services
 from storage.tenancy import tenant_context
 from tests.db_errors import sqlstate_of
+from tests.pages import messages_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -181,10 +182,6 @@ def test_the_web_role_may_update_only_the_three_settlement_columns(intents):
         assert sqlstate_of(lambda: rows.update(metadata={}, settlement_status="failed")) is None
         # Another tenant's intent is invisible: nothing to update.
         assert SettlementIntent.objects.filter(pk="pay-globex").update(metadata={}) == 0
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def post_action(client: Client, action: str, payment_id: str, **extra):
