@@ -61,10 +61,12 @@ def tenant_context(
     user sets that user, and a transaction of its own (a streamed export) names it in
     `acting_user`. Nested in an outer transaction, the previous role and tenant are restored
     when the block ends; nested in one that runs as this tenant already (`runs_as_tenant()`),
-    the block is a savepoint and nothing else. `fresh_session` (a request's transaction, with
-    no tenant nor user yet) first undoes what earlier requests' own SQL may have left on the
+    the block is a savepoint and nothing else. `fresh_session` (a request's transaction, before
+    its user is known) first undoes what earlier requests' own SQL may have left on the
     connection (FRESH_SESSION).
     """
+    if fresh_session and acting_user is not None:
+        raise ValueError("A fresh session's first statement is sent as text: it acts for nobody.")
     connection = connections[using]
     if runs_as_tenant(tenant_id, using=using):
         # Nothing to switch or restore; the savepoint alone keeps the block all-or-nothing.
@@ -78,8 +80,8 @@ def tenant_context(
         settings_now = (rls_role(), tenant_id or "")
         if not nested:
             setattr(connection, ACTING, acting_user)
-        if fresh_session and not nested and not tenant_id and acting_user is None:
-            _activate_fresh(connection)
+        if fresh_session and not nested:
+            _activate_fresh(connection, *settings_now)
         else:
             _activate(connection, *settings_now, acting_user=acting_user)
         active.append((*settings_now, not tenant_id))
@@ -194,21 +196,22 @@ ACTIVATE = (
 def _activate(connection, role: str, tenant_id: str, *, acting_user: int | None = None) -> None:
     """ACTIVATE in one statement. `set_config('role', ...)` is `SET LOCAL ROLE`: the same
     membership check, and "none" goes back to the role that logged in."""
-    sql, params = ACTIVATE, [role, tenant_id, SEARCH_PATH]
+    statement, params = ACTIVATE, [role, tenant_id, SEARCH_PATH]
     if acting_user is not None:
-        sql, params = f"{sql}, {acting.USER_SETTINGS}", params + acting.user_settings(acting_user)
+        statement = f"{statement}, {acting.USER_SETTINGS}"
+        params += acting.user_settings(acting_user)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement, params)
 
 
-def _activate_fresh(connection) -> None:
-    """FRESH_SESSION, then ACTIVATE as the RLS role with no tenant, in one message: several
-    statements go only by the simple protocol, so the values (none of them secret) are written
-    into the text, quoted by psycopg."""
+def _activate_fresh(connection, role: str, tenant_id: str) -> None:
+    """FRESH_SESSION, then ACTIVATE, in one message: several statements go only by the simple
+    protocol, so the values (none of them secret) are written into the text, quoted by
+    psycopg."""
     connection.ensure_connection()
     role, tenant, path, time_zone = (
         sql.Literal(value).as_string(connection.connection)
-        for value in (rls_role(), "", SEARCH_PATH, connection.timezone_name)
+        for value in (role, tenant_id, SEARCH_PATH, connection.timezone_name)
     )
     with connection.cursor() as cursor:
         cursor.execute(

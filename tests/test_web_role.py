@@ -150,6 +150,15 @@ def test_a_request_leaves_no_session_setting_to_the_next(rows, viewers, web_proc
     assert other.get("/admin/storage/draft/?status=all").status_code == 200
 
 
+def test_a_fresh_session_is_opened_for_nobody():
+    """Its first statement travels as text, where a user's proof must never be."""
+    with (
+        pytest.raises(ValueError, match="acts for nobody"),
+        tenant_context(None, acting_user=1, fresh_session=True),
+    ):
+        pass
+
+
 def test_every_function_that_runs_as_the_owner_looks_in_pg_temp_last():
     """Migration 0030, for the functions of later migrations too: one that takes the search
     path `migrate` ran with would find a request's temporary tables first."""
