@@ -216,11 +216,8 @@ def test_no_reviewer_approves_a_draft_they_made(reviewers, drafts, web_process, 
     assert inject(reviewer, recorded(draft, me, to_status="'submitted'")) == REFUSED
 
 
-@pytest.fixture
-def large_payment(reviewers, senior) -> tuple[Draft, str]:
-    """A payment needing two approvals, one from a senior reviewer (acme-reviewer2 is one),
-    and the fingerprint its page shows."""
-    reviewers["acme-reviewer2"].groups.add(senior)
+def payment_needing(senior: Group) -> Draft:
+    """A payment the rules say needs two approvals, one from a senior reviewer."""
     ApprovalRule.objects.create(
         tenant_id="acme",
         name="Large",
@@ -230,10 +227,34 @@ def large_payment(reviewers, senior) -> tuple[Draft, str]:
         approvals=2,
         required_group=senior,
     )
-    draft = make_draft(
+    return make_draft(
         "acme", draft_type=DraftType.VPM_PAYMENT, payload={"amount": "5000", "currency": "EUR"}
     )
+
+
+@pytest.fixture
+def large_payment(reviewers, senior) -> tuple[Draft, str]:
+    """That payment, when acme-reviewer2 is a senior reviewer, and the fingerprint its page
+    shows."""
+    reviewers["acme-reviewer2"].groups.add(senior)
+    draft = payment_needing(senior)
     return draft, fingerprint_of(draft)
+
+
+@pytest.fixture
+def no_senior_yet(reviewers, senior) -> Draft:
+    return payment_needing(senior)
+
+
+def test_the_last_approval_left_is_a_required_group_s(reviewers, no_senior_yet, web_process):
+    """Neither acme reviewer is a senior one: the second may not take the place left."""
+    draft = no_senior_yet
+    first, second = (
+        recorded(draft, reviewers[name], to_status="'submitted'")
+        for name in ("acme-reviewer", "acme-reviewer2")
+    )
+    assert inject(signed_in("acme-reviewer"), first) == ACCEPTED
+    assert inject(signed_in("acme-reviewer2"), second) == REFUSED
 
 
 def test_the_pages_complete_a_draft_with_the_approvals_and_group_the_rules_ask(

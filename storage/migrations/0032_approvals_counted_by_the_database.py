@@ -12,8 +12,10 @@ storage.review.services does before writing one:
   content, its fingerprint) at the statement's time;
 - the reviewer did not create the draft (maker-checker);
 - the round is the one storage.review.rounds gives;
-- an approval completes the draft only if this round's approvers, with it, are as many as
-  the approval rules ask (storage.review.rules), with a member of each group they name.
+- an approval leaves, for each group the approval rules (storage.review.rules) name and no
+  approver of this round is in, one of the approvals still needed; it completes the draft
+  only if this round's approvers, with it, are as many as the rules ask, with a member of
+  each group they name.
 
 The rules' count is PostgreSQL's here (`portal_required_approvals`), the explanation Python's;
 tests/test_counted_approvals.py holds the two to the same answers. The default for high-risk
@@ -116,28 +118,34 @@ FUNCTIONS = {
                     END
                     AND CASE review.decision
                         WHEN 'reject' THEN review.to_status = 'rejected'
-                        ELSE review.to_status = 'submitted' OR (
-                            review.to_status = 'approved' AND EXISTS (
-                                SELECT FROM portal_required_approvals(
-                                    draft.tenant_id, draft.draft_type, draft.risk_level,
-                                    draft.payload
-                                ) needed, LATERAL (
-                                    SELECT array_agg(approval.reviewer_id) AS ids FROM (
-                                        SELECT trail.reviewer_id FROM lynx_draft_reviews trail
-                                        WHERE trail.tenant_id = draft.tenant_id
-                                            AND trail.draft_id = draft.draft_id
-                                            AND trail.decision = 'approve'
-                                            AND trail.round = review.round
-                                        UNION SELECT review.reviewer_id
-                                    ) approval
-                                ) approvers
-                                WHERE cardinality(approvers.ids) >= needed.approvals
-                                    AND needed.group_ids <@ ARRAY(
-                                        SELECT membership.group_id
-                                        FROM storage_user_groups membership
-                                        WHERE membership.user_id = ANY (approvers.ids)
-                                    )
-                            )
+                        ELSE review.to_status IN ('submitted', 'approved') AND EXISTS (
+                            SELECT FROM portal_required_approvals(
+                                draft.tenant_id, draft.draft_type, draft.risk_level, draft.payload
+                            ) needed, LATERAL (
+                                SELECT array_agg(approval.reviewer_id) AS ids FROM (
+                                    SELECT trail.reviewer_id FROM lynx_draft_reviews trail
+                                    WHERE trail.tenant_id = draft.tenant_id
+                                        AND trail.draft_id = draft.draft_id
+                                        AND trail.decision = 'approve'
+                                        AND trail.round = review.round
+                                    UNION SELECT review.reviewer_id
+                                ) approval
+                            ) approvers, LATERAL (
+                                SELECT cardinality(ARRAY(
+                                    SELECT unnest(needed.group_ids)
+                                    EXCEPT SELECT membership.group_id
+                                    FROM storage_user_groups membership
+                                    WHERE membership.user_id = ANY (approvers.ids)
+                                )) AS groups
+                            ) missing
+                            -- Progress.approval_refusal(): each group still missing needs one
+                            -- of the approvals left; complete means none is missing.
+                            WHERE missing.groups
+                                    <= greatest(needed.approvals - cardinality(approvers.ids), 0)
+                                AND (review.to_status = 'submitted' OR (
+                                    cardinality(approvers.ids) >= needed.approvals
+                                    AND missing.groups = 0
+                                ))
                         )
                     END
             )
