@@ -35,7 +35,7 @@ from storage.review import high_risk
 from storage.review.content import ContentFingerprint
 
 # Python's str.strip() whitespace (str.isspace()), for the payment terms' text: `\s` is
-# PostgreSQL's ASCII whitespace, and the rest are Unicode's.
+# [[:space:]], whose reach depends on the locale, and the rest are the Unicode spaces.
 SPACE = r"[\s\x1c-\x1f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
 
 FUNCTIONS = {
