@@ -18,9 +18,12 @@ from storage.choices import Decision, DraftStatus, DraftType, RiskLevel
 from storage.models import ApprovalRule, Draft
 from storage.review import high_risk
 from storage.review.rules import requirement_for
+from storage.review.services import DATABASE_REFUSED
 from storage.tenancy import tenant_context
+from tests.catalog import connect_as_superuser
 from tests.conftest import fingerprint_of, make_draft, make_review
 from tests.decisions import approve, recorded
+from tests.pages import messages_of
 from tests.web_login import INSUFFICIENT_PRIVILEGE, as_owner, inject, signed_in
 
 pytestmark = pytest.mark.urls("tests.urls")
@@ -273,6 +276,36 @@ def test_the_pages_complete_a_draft_with_the_approvals_and_group_the_rules_ask(
         }
         assert signed_in(username).post(QUEUE, chosen).status_code == 302
         assert status_of(draft) == status
+
+
+@pytest.fixture
+def counting_three(reviewers, high_risk_draft, settings):
+    """acme-reviewer2 approved the high-risk draft, and the database asks three approvals of
+    it where this process's LYNX_HIGH_RISK_APPROVALS asks two: a deploy that ran migrate
+    with another setting (storage.E009)."""
+    make_review(high_risk_draft, reviewers["acme-reviewer2"])
+    with connect_as_superuser(connection.settings_dict["NAME"]) as owner:
+        owner.execute(high_risk.function_sql(settings.LYNX_HIGH_RISK_APPROVALS + 1))
+        yield high_risk_draft, fingerprint_of(high_risk_draft)
+        owner.execute(high_risk.function_sql(settings.LYNX_HIGH_RISK_APPROVALS))
+
+
+def test_a_decision_the_database_refuses_is_a_message_and_changes_nothing(
+    counting_three, web_process
+):
+    draft, seen = counting_three
+    chosen = {
+        "action": "approve_selected",
+        "_selected_action": [str(draft.pk)],
+        "_seen": [seen],
+        "post": "yes",
+    }
+    response = signed_in("acme-reviewer").post(QUEUE, chosen, follow=True)
+    assert response.status_code == 200
+    assert messages_of(response) == [DATABASE_REFUSED]
+    assert status_of(draft) == DraftStatus.SUBMITTED
+    trail = "SELECT count(*) FROM lynx_draft_reviews WHERE draft_id = %s"
+    assert as_owner(trail, [draft.pk]) == [(1,)]
 
 
 # --- The default for high-risk drafts ---------------------------------------------------------
