@@ -8,9 +8,9 @@ the pages themselves still decide, move and edit as before.
 import pytest
 from django.contrib.admin.models import CHANGE
 
-from storage.models import ApprovalRule, Draft, SettlementIntent, User
+from storage.models import ApprovalRule, SettlementIntent, User
 from tests.conftest import fingerprint_of, make_draft
-from tests.decisions import approve, recorded
+from tests.decisions import approve, confirmed_approval, recorded, status_of
 from tests.web_login import INSUFFICIENT_PRIVILEGE, as_owner, inject, signed_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.urls")]
@@ -40,11 +40,6 @@ def work(people) -> dict:
         ),
         "rule": ApprovalRule.objects.create(tenant_id="acme", name="Everything", approvals=1),
     }
-
-
-def status_of(draft: Draft) -> str:
-    [[status]] = as_owner("SELECT status FROM lynx_drafts WHERE draft_id = %s", [draft.pk])
-    return status
 
 
 @pytest.mark.parametrize("username", ["acme-auditor", "acme-reviewer"])
@@ -101,15 +96,7 @@ def test_an_admin_log_entry_names_the_acting_person(people, work, web_process):
 def test_the_pages_still_decide_move_and_edit_as_the_web_role(people, work, web_process):
     """The policies refuse nothing the services do: approve, move an intent, edit a rule."""
     draft = work["draft"]
-    approved = signed_in("acme-reviewer").post(
-        QUEUE,
-        {
-            "action": "approve_selected",
-            "_selected_action": [str(draft.pk)],
-            "_seen": [work["seen"]],
-            "post": "yes",
-        },
-    )
+    approved = signed_in("acme-reviewer").post(QUEUE, confirmed_approval(draft, work["seen"]))
     assert approved.status_code == 302
     assert status_of(draft) == "approved"
     moved = signed_in("acme-operator").post(

@@ -22,7 +22,7 @@ from storage.review.services import DATABASE_REFUSED
 from storage.tenancy import tenant_context
 from tests.catalog import connect_as_superuser
 from tests.conftest import fingerprint_of, make_draft, make_review
-from tests.decisions import approve, recorded
+from tests.decisions import approve, confirmed_approval, recorded, status_of
 from tests.pages import messages_of
 from tests.web_login import INSUFFICIENT_PRIVILEGE, as_owner, inject, signed_in
 
@@ -31,11 +31,6 @@ pytestmark = pytest.mark.urls("tests.urls")
 QUEUE = "/admin/storage/draft/"
 REFUSED = {"sqlstate": INSUFFICIENT_PRIVILEGE}
 ACCEPTED = {"rows": [[1]]}
-
-
-def status_of(draft: Draft) -> str:
-    [[status]] = as_owner("SELECT status FROM lynx_drafts WHERE draft_id = %s", [draft.pk])
-    return status
 
 
 @pytest.fixture
@@ -268,13 +263,8 @@ def test_the_pages_complete_a_draft_with_the_approvals_and_group_the_rules_ask(
         ("acme-reviewer", DraftStatus.SUBMITTED),
         ("acme-reviewer2", DraftStatus.APPROVED),
     ]:
-        chosen = {
-            "action": "approve_selected",
-            "_selected_action": [str(draft.pk)],
-            "_seen": [seen],
-            "post": "yes",
-        }
-        assert signed_in(username).post(QUEUE, chosen).status_code == 302
+        response = signed_in(username).post(QUEUE, confirmed_approval(draft, seen))
+        assert response.status_code == 302
         assert status_of(draft) == status
 
 
@@ -294,13 +284,7 @@ def test_a_decision_the_database_refuses_is_a_message_and_changes_nothing(
     counting_three, web_process
 ):
     draft, seen = counting_three
-    chosen = {
-        "action": "approve_selected",
-        "_selected_action": [str(draft.pk)],
-        "_seen": [seen],
-        "post": "yes",
-    }
-    response = signed_in("acme-reviewer").post(QUEUE, chosen, follow=True)
+    response = signed_in("acme-reviewer").post(QUEUE, confirmed_approval(draft, seen), follow=True)
     assert response.status_code == 200
     assert messages_of(response) == [DATABASE_REFUSED]
     assert status_of(draft) == DraftStatus.SUBMITTED

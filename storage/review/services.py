@@ -17,6 +17,7 @@ from uuid import UUID
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
+from psycopg import errors
 
 from storage.actions import MOST_AT_ONCE, ActionRefused, Outcome, at_most
 from storage.choices import Decision, DraftStatus, DraftType
@@ -37,7 +38,6 @@ from storage.rows import parse_uuid, tenant_rows
 from storage.tenancy import runs_as_tenant, tenant_context
 
 PAST_TENSE = {Decision.APPROVE: "approved", Decision.REJECT: "rejected"}
-INSUFFICIENT_PRIVILEGE = "42501"
 DATABASE_REFUSED = (
     "The database refused these decisions, so none was made: it counts the approval rules "
     "otherwise than this page. Ask an administrator to run manage.py check --deploy."
@@ -154,7 +154,7 @@ def decide_drafts(
     except DatabaseError as error:
         # The database checks every decision again (migration 0032); it disagrees with the
         # rules above only when it was set up differently (storage.checks, storage.E009).
-        if getattr(error.__cause__, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+        if not isinstance(error.__cause__, errors.InsufficientPrivilege):
             raise
         raise ActionRefused(DATABASE_REFUSED) from None
     return outcomes
