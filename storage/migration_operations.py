@@ -259,8 +259,9 @@ class AddConstraintNotValid(migrations.AddConstraint):
             undo(schema_editor, table, ("check",), name=self.constraint.name)
 
 
-def for_rls_role(sql_text: str, reverse_sql: str) -> migrations.RunPython:
-    """RunSQL for statements that name the RLS role: `{role}` is its quoted name from settings.
+def for_rls_role(sql_text: str | None, reverse_sql: str) -> migrations.RunPython:
+    """RunSQL for statements that name the RLS role: `{role}` is its quoted name from settings
+    (None: nothing to run forwards).
 
     The role's name comes from the environment, so it cannot be written into the migration.
     """
@@ -275,7 +276,8 @@ def for_rls_role(sql_text: str, reverse_sql: str) -> migrations.RunPython:
 
         return statement
 
-    return migrations.RunPython(run(sql_text), run(reverse_sql))
+    forwards = migrations.RunPython.noop if sql_text is None else run(sql_text)
+    return migrations.RunPython(forwards, run(reverse_sql))
 
 
 # Supabase grants its Data API roles EXECUTE on new functions in `public`; elsewhere they may

@@ -107,12 +107,15 @@ def parse_key(*, model: type[Model], value):
 
 def estimated_count(*, queryset: QuerySet) -> int:
     """The planner's row estimate for the queryset: costs a plan, never a scan."""
-    return list_count(queryset=queryset, exact_below=0)[0]
+    return list_count(queryset=queryset, exact_below=0, exact_cost_below=0)[0]
 
 
-def list_count(*, queryset: QuerySet, exact_below: int) -> tuple[int, int | None]:
-    """The planner's estimate of the queryset's rows and, when it is under `exact_below`, its
-    rows counted up to `exact_below`: one statement (`portal_list_count`, migration 0022).
+def list_count(
+    *, queryset: QuerySet, exact_below: int, exact_cost_below: float
+) -> tuple[int, int | None]:
+    """The planner's estimate of the queryset's rows and, when it is under `exact_below` and
+    the planner prices reading them under `exact_cost_below`, its rows counted up to
+    `exact_below`: one statement (`portal_list_count`, migration 0034).
 
     The query is counted without its ordering and on its key alone: sorting every row only to
     count them is what PostgreSQL would do otherwise, where the count alone reads just an index.
@@ -122,8 +125,8 @@ def list_count(*, queryset: QuerySet, exact_below: int) -> tuple[int, int | None
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT * FROM portal_list_count(%s, %s)",
-            [connection.ops.compose_sql(sql, params), exact_below],
+            "SELECT * FROM portal_list_count(%s, %s, %s)",
+            [connection.ops.compose_sql(sql, params), exact_below, exact_cost_below],
         )
         return cursor.fetchone()
 

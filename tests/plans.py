@@ -6,7 +6,7 @@ from django.db import connection
 
 TABLE = re.compile(r'FROM "(\w+)"')
 SCAN = re.compile(r"(\w+(?: \w+)*? Scan)(?: using (\w+))? on (\w+)")
-LIST_COUNT = re.compile(r"^SELECT \* FROM portal_list_count\('(.*)', (\d+)\)$", re.DOTALL)
+LIST_COUNT = re.compile(r"^SELECT \* FROM portal_list_count\('(.*)', (\d+), [\d.]+\)$", re.DOTALL)
 
 
 def as_run(sql: str) -> str:

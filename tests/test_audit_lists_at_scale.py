@@ -68,34 +68,75 @@ def test_lists_are_counted_up_to_ten_thousand_rows_and_estimated_above(client, v
     response = listing(9_000)
     assert not response.context["cl"].paginator.estimated
     assert '<span class="result-count">9000</span>' in response.text
-    assert list_count(queryset=events, exact_below=10_000) == (pytest.approx(9_000, rel=0.1), 9_000)
+    assert _counted(events, exact_below=10_000) == (pytest.approx(9_000, rel=0.1), 9_000)
     response = listing(11_000)
     assert response.context["cl"].paginator.estimated
     assert ">about " in response.text
-    estimate, counted = list_count(queryset=events, exact_below=10_000)
-    assert (estimate, counted) == (pytest.approx(11_000, rel=0.1), None)
+    assert _counted(events, exact_below=10_000) == (pytest.approx(11_000, rel=0.1), None)
 
 
 def test_a_stale_underestimate_stops_counting_at_the_threshold(client, viewers, monkeypatch):
-    """Statistics that say "few rows" must not turn into a count of every row."""
+    """Statistics that say "few rows" must not turn into a count of every row, nor into a
+    list read whole: the list is read a page at a time and says "about" past its first."""
     from storage.admin.paginator import EstimatedCountPaginator
 
     _load_rows("acme", 2)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE lynx_audit_events")
-    _load_rows("acme", 28)  # on the same page of the table: the planner still expects 2
+    _load_rows("acme", 58)  # on the same page of the table: the planner still expects 2
     events = AuditEvent.objects.filter(tenant_id="acme")
-    assert list_count(queryset=events, exact_below=10) == (2, 10)
+    assert _counted(events, exact_below=10) == (2, 10)
     monkeypatch.setattr(EstimatedCountPaginator, "exact_below", 10)
     client.force_login(viewers["acme"])
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/admin/storage/auditevent/")
-    assert response.context["cl"].paginator.estimated
-    assert response.context["cl"].result_count == 10
+    cl = response.context["cl"]
+    assert cl.paginator.estimated and len(cl.result_list) == 50
+    assert (cl.result_count, cl.paginator.num_pages) == (51, 2)
+    assert '<span class="result-count"><abbr' in response.text and ">about 51<" in response.text
+    assert '<a href="?p=2" class="end">2</a>' in response.text
     counts = [as_run(q["sql"]) for q in captured if "portal_list_count" in q["sql"]]
     assert counts and all("LIMIT 10)" in sql for sql in counts), counts
     # Sorting the rows it counts would make PostgreSQL fetch every one of them.
     assert all("ORDER BY" not in sql.upper() for sql in counts), counts
+    pages = [q["sql"] for q in captured if 'FROM "lynx_audit_events"' in q["sql"]]
+    assert [sql for sql in pages if sql.endswith("LIMIT 50")], pages
+    # The second page is the list's last: its ten rows settle the count.
+    response = client.get("/admin/storage/auditevent/", {"p": 2})
+    assert len(response.context["cl"].result_list) == 10
+    assert '<span class="result-count">60</span>' in response.text
+
+
+def test_a_count_the_planner_prices_high_is_estimated_and_settled_by_its_page(
+    client, viewers, monkeypatch
+):
+    """A filter no index serves, whose matches the count would look for among all the
+    tenant's rows: not counted, and the page it shows tells how many there are when the list
+    ends on it (an estimate of rows the list does not hold would say "about 3" over none)."""
+    from storage.admin.paginator import EstimatedCountPaginator
+
+    _load_rows("acme", 300)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(run_id=f"r{n}", tenant_id="acme", event_type="run_start", status="started")
+        for n in range(60)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE lynx_audit_events")
+    events = AuditEvent.objects.filter(tenant_id="acme", event_type="tool_call", status="failed")
+    estimate, counted = _counted(events, exact_below=10_000)
+    assert counted == 0 and estimate > 0  # counted, when the budget allows it
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_cost_below", 1.0)
+    assert _counted(events, exact_below=10_000) == (estimate, None)
+    client.force_login(viewers["acme"])
+    filtered = {"event_type__exact": "tool_call", "status__exact": "failed"}
+    response = client.get("/admin/storage/auditevent/", filtered)
+    assert list(response.context["cl"].result_list) == []
+    assert '<span class="result-count">0</span>' in response.text
+    response = client.get("/admin/storage/auditevent/", {"event_type__exact": "run_start"})
+    assert '<span class="result-count"><abbr' in response.text  # a full page: more may follow
+    assert len(response.context["cl"].result_list) == 50
+    response = client.get("/admin/storage/auditevent/", {"event_type__exact": "run_start", "p": 2})
+    assert '<span class="result-count">60</span>' in response.text
 
 
 def test_small_lists_show_an_exact_count(client, viewers):
@@ -200,3 +241,14 @@ def _load_rows(tenant_id: str, count: int) -> None:
             "SELECT 'bulk-' || gen_random_uuid(), %s, 'manual' FROM generate_series(1, %s)",
             [tenant_id, count],
         )
+
+
+def _counted(queryset, *, exact_below: int) -> tuple[int, int | None]:
+    """`list_count` with the paginator's budget, as a list counts."""
+    from storage.admin.paginator import EstimatedCountPaginator
+
+    return list_count(
+        queryset=queryset,
+        exact_below=exact_below,
+        exact_cost_below=EstimatedCountPaginator.exact_cost_below,
+    )

@@ -15,9 +15,9 @@ from django.conf import settings
 from tests.catalog import connect, connect_as_superuser, scratch_database
 from tests.subprocesses import deployed, manage
 
-# The functions the request role calls (migrations 0022 to 0024).
+# The functions the request role calls (migrations 0023, 0024 and 0034).
 PORTAL_FUNCTIONS = [
-    "portal_list_count(text, integer)",
+    "portal_list_count(text, integer, double precision)",
     "portal_draft_sections(text, uuid)",
     "portal_tenant_rules(text)",
     "portal_user_access(bigint, boolean)",

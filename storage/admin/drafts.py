@@ -66,7 +66,7 @@ class ReviewQueue(KnownFiltersChangeList):
         # wrong way on the submitted queue, which is oldest first.
         return self.model_admin.get_ordering(self.request)
 
-    def get_results(self, request):
+    def page_rows(self, page):
         """The page's drafts, each with its review state: the page is chosen first (a query
         not yet read), then only its rows are annotated, in the statement that reads them.
 
@@ -74,11 +74,12 @@ class ReviewQueue(KnownFiltersChangeList):
         reads the drafts in the order shown: when it sorts them instead (stale statistics
         can make it), it computed every matching draft's fingerprint before choosing 50.
         """
-        super().get_results(request)
-        page = self.root_queryset.filter(pk__in=self.result_list.values("pk"))
+        if isinstance(page, list):  # a page past the list's end (seek_page)
+            return page
+        page = self.root_queryset.filter(pk__in=page.values("pk"))
         page = selectors.with_review_state(drafts=page.order_by(*self.queryset.query.order_by))
-        page = with_tenant_rules(drafts=page, tenant_id=request.tenant_id)
-        self.result_list = with_review_states(page)
+        page = with_tenant_rules(drafts=page, tenant_id=self.request.tenant_id)
+        return with_review_states(page)
 
 
 class DecisionForm(forms.Form):

@@ -54,18 +54,34 @@ class KnownFiltersChangeList(ChangeList):
         action's page or a redirect, never the list: its filtered queryset is all the action
         needs. So an action's confirmation page and its answer skip the count and the page.
         """
-        if not _answered_by_an_action(request, self.model_admin):
-            super().get_results(request)
-            if (self.show_all and self.can_show_all) or not self.multi_page:
-                # Django reads a list that fits one page without a limit. Counted exactly
-                # (estimates are never this small), it is read up to its last row: no read
-                # when it has none, and a scan that stops at the last one rather than walking
-                # every row the count already walked.
-                self.result_list = self.queryset[: self.result_count]
+        if _answered_by_an_action(request, self.model_admin):
+            self.result_list = self.queryset.none()
+            self.result_count = 0
             return
-        # An empty page: a subclass that annotates the page (the review queue) reads nothing.
-        self.result_list = self.queryset.none()
-        self.result_count = 0
+        super().get_results(request)
+        # Lists of a few rows (people, rules) count with Django's own paginator.
+        estimated = getattr(self.paginator, "estimated", False)
+        if (self.show_all and self.can_show_all) or not self.multi_page:
+            # Django reads a list that fits one page without a limit. Counted exactly, it is
+            # read up to its last row: no read when it has none, and a scan that stops at the
+            # last one rather than walking every row the count already walked. Estimated, it
+            # is read a page at a time, as a list that may hold more.
+            if estimated:
+                self.result_list = self.paginator.rows_of(number=self.page_num)
+            else:
+                self.result_list = self.queryset[: self.result_count]
+        self.result_list = self.page_rows(self.result_list)
+        if estimated:
+            self.paginator.settle(number=self.page_num, shown=len(self.result_list))
+            self.result_count = self.paginator.count
+            self.multi_page = self.result_count > self.list_per_page
+            self.can_show_all = not self.paginator.estimated and (
+                self.result_count <= self.list_max_show_all
+            )
+
+    def page_rows(self, page):
+        """The page's rows as the list shows them (a query not yet read, or a list)."""
+        return page
 
     def get_filters(self, request):
         specs, has_filters, remaining, may_have_duplicates, has_active = super().get_filters(
