@@ -61,6 +61,8 @@ AWAITING = (
 )
 # No index serves it: its ~4% of a tenant's drafts lie among all of them (migration 0034).
 TYPE_AND_RISK = "draft_type__exact=docs&risk_level__exact=high"
+# A run start is never denied: no row, among a tenant's hundreds of thousands of run starts.
+NEVER_DENIED = "event_type__exact=run_start&status__exact=denied"
 LAST_WEEK = "AND created_at >= %(week_ago)s"
 RANGE = "AND created_at >= %(range_from)s AND created_at < %(range_to)s"
 
@@ -178,6 +180,14 @@ PAGES = (
         EVENTS + "?event_type__exact=run_failure",
         B_EVENTS + "?event_type__exact=run_failure",
         listing("lynx_audit_events", "AND event_type = 'run_failure'"),
+    ),
+    Page(
+        "audit events, a type and a status it never has",
+        "auditor",
+        Kind.FILTERED,
+        EVENTS + "?" + NEVER_DENIED,
+        B_EVENTS + "?" + NEVER_DENIED,
+        listing("lynx_audit_events", "AND event_type = 'run_start' AND status = 'denied'"),
     ),
     Page(
         "audit events, last 7 days",

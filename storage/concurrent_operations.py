@@ -214,3 +214,45 @@ class PortalIndex(DatabaseStep):
 
     def describe(self) -> str:
         return f"Build the index {self.index.name} concurrently"
+
+
+class PortalStatistics(DatabaseStep):
+    """Extended statistics of the portal's own on one table (beyond the spec), then ANALYZE.
+
+    The planner takes columns to be independent: an event type expected in 12% of a tenant's
+    events and a status in 3% make 0.4% of them, where the pair may occur in none. The
+    statistics' list of the values found together corrects that, for the plans of the lists
+    that filter on both. A statistics object of that name already there is left as it is.
+    CREATE STATISTICS and ANALYZE take a lock that lets Lynx AI's writes through.
+    """
+
+    kind = "portal_statistics"
+
+    def __init__(self, table: str, name: str, columns: tuple[str, ...]):
+        self.table, self.name, self.columns = table, name, columns
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        connection = schema_editor.connection
+        name, table = sql.Identifier(self.name), sql.Identifier(self.table)
+        columns = sql.SQL(", ").join(map(sql.Identifier, self.columns))
+        create = sql.SQL("CREATE STATISTICS {} (mcv) ON {} FROM {}").format(name, columns, table)
+        drop = quoted(connection, sql.SQL("DROP STATISTICS IF EXISTS {}").format(name))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT FROM pg_statistic_ext WHERE stxname = %s "
+                "AND stxnamespace = current_schema()::regnamespace)",
+                [self.name],
+            )
+            if cursor.fetchone()[0]:
+                provenance.record(cursor, self.table, self.kind, self.name, ADOPTED)
+                return
+            provenance.record(cursor, self.table, self.kind, self.name, CREATED, drop)
+            with lock_timeout(connection, settings.LYNX_MIGRATE_LOCK_TIMEOUT):
+                cursor.execute(create)
+                cursor.execute(sql.SQL("ANALYZE {}").format(table))
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        undo(schema_editor, self.table, [self.kind], self.name)
+
+    def describe(self) -> str:
+        return f"Create the statistics {self.name} on {self.table}"

@@ -304,12 +304,36 @@ RARE_EVENT_TYPES_INDEX = tenant_index(
 )
 
 
+# Beyond the spec (README, differences from the spec): the audit list filtered on an event type
+# and a status that seldom go together (none, for a status the type never has), whose few
+# matches lie among all of a tenant's events of that type. The three usual pairs, ~86% of the
+# events and found near the top of the created-at index, stay out of it.
+USUAL_TYPE_AND_STATUS = [
+    (EventType.TOOL_CALL, ExecutionStatus.SUCCEEDED),
+    (EventType.RUN_START, ExecutionStatus.STARTED),
+    (EventType.RUN_SUCCESS, ExecutionStatus.SUCCEEDED),
+]
+EVENT_TYPE_STATUS_INDEX = tenant_index(
+    "lynx_audit_events_type_status",
+    "event_type",
+    "status",
+    condition=~Q(
+        *(Q(event_type=kind, status=status) for kind, status in USUAL_TYPE_AND_STATUS),
+        _connector=Q.OR,
+    ),
+)
+
+
 class AuditEvent(AuditEventColumns):
     class Meta:
         db_table = "lynx_audit_events"
         ordering = ["-created_at"]
         constraints = audit_event_constraints("lynx_audit_events")
-        indexes = [*audit_event_indexes("lynx_audit_events"), RARE_EVENT_TYPES_INDEX]
+        indexes = [
+            *audit_event_indexes("lynx_audit_events"),
+            RARE_EVENT_TYPES_INDEX,
+            EVENT_TYPE_STATUS_INDEX,
+        ]
         permissions = [("export_rows", "Can export drafts, executions and audit events as CSV")]
 
 

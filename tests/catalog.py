@@ -24,7 +24,8 @@ SESSIONS_LEAVE_WITHIN = 10.0  # seconds
 
 
 def schema_snapshot(cursor) -> dict:
-    """{table: its RLS flags, columns, constraints, indexes and policies, or None if missing}."""
+    """{table: its RLS flags, columns, constraints, indexes, extended statistics and policies,
+    or None if missing}."""
     return {table: _table_snapshot(cursor, table) for table in SPEC_TABLES}
 
 
@@ -64,6 +65,13 @@ def _table_snapshot(cursor, table: str) -> dict | None:
             cursor,
             "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
             "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s",
+            oid,
+            ("definition",),
+        ),
+        "statistics": _rows_by_name(
+            cursor,
+            "SELECT stxname, pg_get_statisticsobjdef(oid) FROM pg_statistic_ext "
+            "WHERE stxrelid = %s",
             oid,
             ("definition",),
         ),

@@ -209,6 +209,11 @@ ALTER POLICY "Tenant isolation for drafts" ON lynx_drafts
 ALTER TABLE settlement_intents DISABLE ROW LEVEL SECURITY;
 REVOKE TRUNCATE ON lynx_audit_events FROM service_role;
 """
+# Statistics Lynx AI made under the name the portal's would have (migration 0035): kept.
+LYNX_STATISTICS = """
+CREATE STATISTICS stat_lynx_audit_events_type_status (mcv) ON event_type, status
+    FROM lynx_audit_events;
+"""
 
 
 @pytest.mark.django_db
@@ -216,7 +221,7 @@ def test_a_reverse_leaves_what_lynx_ai_built_exactly_as_it_was(spec_database):
     """`migrate storage zero` removes the portal's additions and restores what it replaced:
     the tables, their rows, indexes, keys, RLS, policies and grants are Lynx AI's."""
     with connect(spec_database) as conn:
-        conn.execute(ROWS + DRIFT)
+        conn.execute(ROWS + DRIFT + LYNX_STATISTICS)
     before, rows = catalog(spec_database), all_rows(spec_database)
 
     adopted = migrate(spec_database)

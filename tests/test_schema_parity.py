@@ -1,9 +1,9 @@
 """The migrations build exactly the spec's SQL, compared catalog to catalog.
 
 The only allowed differences are documented (README, differences from the spec): one
-`<table>_tenant_id_not_blank` CHECK per table, the portal's own indexes and its restrictive
-policy for the acting tenant, and its restrictive policies on what a request may write
-(migration 0029), on the migrated side only.
+`<table>_tenant_id_not_blank` CHECK per table, the portal's own indexes and statistics, its
+restrictive policy for the acting tenant, and its restrictive policies on what a request may
+write (migration 0029), on the migrated side only.
 """
 
 from io import StringIO
@@ -33,7 +33,22 @@ PORTAL_INDEXES = {
     "lynx_audit_events": {
         "idx_lynx_audit_events_rare_types": "CREATE INDEX idx_lynx_audit_events_rare_types "
         "ON public.lynx_audit_events USING btree (tenant_id, event_type, created_at DESC) "
-        "WHERE (event_type = ANY (ARRAY['refusal'::text, 'run_failure'::text]))"
+        "WHERE (event_type = ANY (ARRAY['refusal'::text, 'run_failure'::text]))",
+        "idx_lynx_audit_events_type_status": "CREATE INDEX idx_lynx_audit_events_type_status "
+        "ON public.lynx_audit_events USING btree (tenant_id, event_type, status) WHERE (NOT ("
+        "((event_type = 'tool_call'::text) AND (status = 'succeeded'::text) "
+        "AND (status IS NOT NULL)) OR "
+        "((event_type = 'run_start'::text) AND (status = 'started'::text) "
+        "AND (status IS NOT NULL)) OR "
+        "((event_type = 'run_success'::text) AND (status = 'succeeded'::text) "
+        "AND (status IS NOT NULL))))",
+    },
+}
+PORTAL_STATISTICS = {
+    "lynx_audit_events": {
+        "stat_lynx_audit_events_type_status": "CREATE STATISTICS "
+        "public.stat_lynx_audit_events_type_status (mcv) ON event_type, status "
+        "FROM lynx_audit_events"
     },
 }
 
@@ -84,6 +99,10 @@ def without_hardening(snapshot: dict) -> dict:
         for index, definition in PORTAL_INDEXES.get(table, {}).items():
             found = indexes.pop(index, None)
             assert found and found["definition"] == definition, f"{index} is missing or differs"
+        statistics = dict(catalog["statistics"])
+        for name, definition in PORTAL_STATISTICS.get(table, {}).items():
+            found = statistics.pop(name, None)
+            assert found and found["definition"] == definition, f"{name} is missing or differs"
         policies = dict(catalog["policies"])
         assert policies.pop(ACTING_POLICY, None) == ACTING_POLICY_DEFINITION, table
         if table in WRITE_POLICIES:
@@ -95,6 +114,7 @@ def without_hardening(snapshot: dict) -> dict:
             **catalog,
             "constraints": constraints,
             "indexes": indexes,
+            "statistics": statistics,
             "policies": policies,
         }
     return stripped
