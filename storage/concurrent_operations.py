@@ -222,8 +222,9 @@ class PortalStatistics(DatabaseStep):
     The planner takes columns to be independent: an event type expected in 12% of a tenant's
     events and a status in 3% make 0.4% of them, where the pair may occur in none. The
     statistics' list of the values found together corrects that, for the plans of the lists
-    that filter on both. A statistics object of that name already there is left as it is.
-    CREATE STATISTICS and ANALYZE take a lock that lets Lynx AI's writes through.
+    that filter on both. A statistics object of that name the portal did not make is left as
+    it is. CREATE STATISTICS and ANALYZE take a lock that lets Lynx AI's writes through; a
+    migrate stopped between the two analyzes when run again.
     """
 
     kind = "portal_statistics"
@@ -243,12 +244,18 @@ class PortalStatistics(DatabaseStep):
                 "AND stxnamespace = current_schema()::regnamespace)",
                 [self.name],
             )
-            if cursor.fetchone()[0]:
-                provenance.record(cursor, self.table, self.kind, self.name, ADOPTED)
-                return
-            provenance.record(cursor, self.table, self.kind, self.name, CREATED, drop)
+            exists = cursor.fetchone()[0]
+            if exists:
+                found = provenance.lookup(cursor, self.table, self.kind, self.name)
+                if found is None or found.origin != CREATED:
+                    provenance.record(cursor, self.table, self.kind, self.name, ADOPTED)
+                    return
+            else:
+                # Recorded first, as an index is: if this process dies now, it is still ours.
+                provenance.record(cursor, self.table, self.kind, self.name, CREATED, drop)
             with lock_timeout(connection, settings.LYNX_MIGRATE_LOCK_TIMEOUT):
-                cursor.execute(create)
+                if not exists:
+                    cursor.execute(create)
                 cursor.execute(sql.SQL("ANALYZE {}").format(table))
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:

@@ -132,3 +132,33 @@ def test_an_index_build_left_invalid_is_rebuilt_when_it_was_the_portals(spec_dat
         assert conn.execute(
             "SELECT indisvalid FROM pg_index WHERE indexrelid = %s::regclass", [index]
         ).fetchone() == (True,)
+
+
+def test_statistics_a_migrate_made_but_did_not_analyze_are_analyzed_when_it_runs_again(
+    spec_database,
+):
+    """Migration 0035's statistics are of use once ANALYZE has filled them: a migrate stopped
+    between CREATE STATISTICS and ANALYZE (a lock it could not get, a kill) analyzes when
+    run again, and leaves statistics it did not make as they are."""
+    statistics = "stat_lynx_audit_events_type_status"
+    upto = manage("migrate", "--no-input", "storage", "0034", **deployed(spec_database))
+    assert upto.returncode == 0, upto.stdout + upto.stderr
+    with connect(spec_database) as conn:
+        conn.execute(INSERT.replace("'tool_call'", "'run_start'"))
+        # What such a migrate leaves: the record, written first, and the empty statistics.
+        conn.execute(
+            f"CREATE STATISTICS {statistics} (mcv) ON event_type, status FROM lynx_audit_events"
+        )
+        conn.execute(
+            "INSERT INTO portal_schema_provenance (table_name, kind, name, origin, undo) "
+            "VALUES ('lynx_audit_events', 'portal_statistics', %s, 'created', %s)",
+            [statistics, f"DROP STATISTICS IF EXISTS {statistics}"],
+        )
+        analyzed = f"SELECT count(*) FROM pg_stats_ext WHERE statistics_name = '{statistics}'"
+        assert conn.execute(analyzed).fetchone() == (0,)
+
+    rerun = manage("migrate", "--no-input", **deployed(spec_database))
+
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    with connect(spec_database) as conn:
+        assert conn.execute(analyzed).fetchone() == (1,)

@@ -27,9 +27,8 @@ class EstimatedCountPaginator(Paginator):
     """
 
     exact_below = 10_000
-    exact_cost_below = (
-        10_000.0  # planner cost units: ~10-25 ms of reading on the benchmark's machine
-    )
+    # In the planner's cost units: 10-25 ms of reading on the benchmark's machine.
+    exact_cost_below = 10_000.0
     seek_from = 1_000
     estimated = False
 

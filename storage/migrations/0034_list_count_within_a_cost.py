@@ -1,9 +1,9 @@
 """`portal_list_count` counts a list exactly only when the planner prices the count as cheap.
 
 Migration 0022 counted every list the planner expected under `exact_below` rows. A filter no
-index serves (a draft type with a risk level, an event type with a status) is expected to
-match a few thousand rows, spread over all of a tenant's rows: counting them read every one,
-0.2-1 s for the largest tenant, where the page itself stops after its 50. The function now
+index serves (a draft type with a risk level) is expected to match a few thousand rows, spread
+over all of a tenant's rows: counting them read every one, 0.2 s for the largest tenant, where
+the page itself stops after its 50. The function now
 also takes `exact_cost_below`, and counts only a query whose plan costs less (the plan of
 its EXPLAIN, which it reads anyway); the list says "about N" otherwise, and the page it
 shows settles N when the list ends on it (storage.admin.paginator).
