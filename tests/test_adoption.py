@@ -211,7 +211,7 @@ REVOKE TRUNCATE ON lynx_audit_events FROM service_role;
 """
 # Statistics Lynx AI made under the name the portal's would have (migration 0035): kept.
 LYNX_STATISTICS = """
-CREATE STATISTICS stat_lynx_audit_events_type_status (mcv) ON event_type, status
+CREATE STATISTICS stat_lynx_audit_events_type_status (mcv) ON event_type, status, tool_id
     FROM lynx_audit_events;
 """
 

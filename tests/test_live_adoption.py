@@ -147,7 +147,8 @@ def test_statistics_a_migrate_made_but_did_not_analyze_are_analyzed_when_it_runs
         conn.execute(INSERT.replace("'tool_call'", "'run_start'"))
         # What such a migrate leaves: the record, written first, and the empty statistics.
         conn.execute(
-            f"CREATE STATISTICS {statistics} (mcv) ON event_type, status FROM lynx_audit_events"
+            f"CREATE STATISTICS {statistics} (mcv) ON event_type, status, tool_id "
+            "FROM lynx_audit_events"
         )
         conn.execute(
             "INSERT INTO portal_schema_provenance (table_name, kind, name, origin, undo) "

@@ -35,19 +35,20 @@ PORTAL_INDEXES = {
         "ON public.lynx_audit_events USING btree (tenant_id, event_type, created_at DESC) "
         "WHERE (event_type = ANY (ARRAY['refusal'::text, 'run_failure'::text]))",
         "idx_lynx_audit_events_type_status": "CREATE INDEX idx_lynx_audit_events_type_status "
-        "ON public.lynx_audit_events USING btree (tenant_id, event_type, status) WHERE (NOT ("
+        "ON public.lynx_audit_events USING btree (tenant_id, event_type, status, tool_id) "
+        "WHERE (NOT ("
         "((event_type = 'tool_call'::text) AND (status = 'succeeded'::text) "
         "AND (status IS NOT NULL)) OR "
         "((event_type = 'run_start'::text) AND (status = 'started'::text) "
-        "AND (status IS NOT NULL)) OR "
+        "AND (status IS NOT NULL) AND (tool_id IS NULL)) OR "
         "((event_type = 'run_success'::text) AND (status = 'succeeded'::text) "
-        "AND (status IS NOT NULL))))",
+        "AND (status IS NOT NULL) AND (tool_id IS NULL))))",
     },
 }
 PORTAL_STATISTICS = {
     "lynx_audit_events": {
         "stat_lynx_audit_events_type_status": "CREATE STATISTICS "
-        "public.stat_lynx_audit_events_type_status (mcv) ON event_type, status "
+        "public.stat_lynx_audit_events_type_status (mcv) ON tool_id, event_type, status "
         "FROM lynx_audit_events"
     },
 }
