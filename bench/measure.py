@@ -199,13 +199,14 @@ def floor_ms(
     repeat: int,
 ) -> float:
     """Median time of the page's essential SQL as the RLS role with the tenant set, acting for
-    `user_id` (storage.acting), as a request of theirs does."""
+    `user_id` (storage.acting), without JIT compilation, as a request of theirs does."""
     timings = []
     for attempt in range(repeat + 1):  # the first warms the plan cache and buffers
         with conn.transaction(force_rollback=True):
             conn.execute(f"SET LOCAL ROLE {settings.LYNX_DB_RLS_ROLE}")
             conn.execute(
-                f"SELECT set_config('app.tenant_id', %s, true), {acting.USER_SETTINGS}",
+                f"SELECT set_config('app.tenant_id', %s, true), set_config('jit', 'off', true), "
+                f"{acting.USER_SETTINGS}",
                 [tenant_id, *acting.user_settings(user_id)],
             )
             started = time.perf_counter()

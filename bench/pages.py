@@ -63,6 +63,16 @@ AWAITING = (
 TYPE_AND_RISK = "draft_type__exact=docs&risk_level__exact=high"
 # A run start is never denied: no row, among a tenant's hundreds of thousands of run starts.
 NEVER_DENIED = "event_type__exact=run_start&status__exact=denied"
+# Drafts whose newest approval saw other content: what a user writes, every approved draft's
+# content fingerprinted (storage.review.content) against its newest approval's.
+CHANGED = (
+    "AND draft_id IN (SELECT approval.draft_id FROM (SELECT DISTINCT ON (draft_id) draft_id, "
+    "fingerprint FROM lynx_draft_reviews WHERE tenant_id = %(tenant)s AND decision = 'approve' "
+    "ORDER BY draft_id, created_at DESC) approval JOIN lynx_drafts draft "
+    "ON draft.tenant_id = %(tenant)s AND draft.draft_id = approval.draft_id "
+    "WHERE approval.fingerprint <> encode(sha256(convert_to("
+    "jsonb_build_array(draft.payload, draft.source_context)::text, 'UTF8')), 'hex'))"
+)
 LAST_WEEK = "AND created_at >= %(week_ago)s"
 RANGE = "AND created_at >= %(range_from)s AND created_at < %(range_to)s"
 
@@ -106,6 +116,14 @@ PAGES = (
         DRAFTS + "?status=all&" + TYPE_AND_RISK,
         B_DRAFTS + "?" + TYPE_AND_RISK,
         listing("lynx_drafts", "AND draft_type = 'docs' AND risk_level = 'high'"),
+    ),
+    Page(
+        "drafts changed after approval",
+        "auditor",
+        Kind.FILTERED,
+        DRAFTS + "?status=all&changed=after_approval",
+        None,
+        listing("lynx_drafts", CHANGED),
     ),
     Page(
         "draft page",

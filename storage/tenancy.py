@@ -186,10 +186,13 @@ def _current(connection) -> tuple[str, str]:
         return cursor.fetchone()
 
 
-# Role, tenant and search path, for the transaction.
+# Role, tenant and search path, for the transaction; and no JIT compilation: PostgreSQL
+# compiles a statement it prices over `jit_above_cost` anew on every run, 50-100 ms at 13M
+# rows (bench/README.md), which only a statement that runs for seconds earns back, and no
+# page runs one.
 ACTIVATE = (
     "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true), "
-    "set_config('search_path', %s, true)"
+    "set_config('search_path', %s, true), set_config('jit', 'off', true)"
 )
 
 

@@ -206,7 +206,9 @@ def test_a_draft_page_reads_where_each_draft_stands_off_its_trail(loads, tenant)
 
 @pytest.mark.parametrize("tenant", TENANTS)
 def test_one_payment_changed_after_its_approval(loads, tenant):
-    [changed] = changed_since_approval(drafts=Draft.objects.filter(tenant_id=tenant))
+    [changed] = changed_since_approval(
+        drafts=Draft.objects.filter(tenant_id=tenant), tenant_id=tenant
+    )
     assert (changed.draft_type, changed.status) == ("vpm_payment", "approved")
     approved = DraftReview.objects.filter(draft_id=changed.pk, to_status="approved").get()
     assert approved.payload["amount"] != changed.payload["amount"]

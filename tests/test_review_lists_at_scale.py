@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from storage.choices import DraftStatus
+from storage.review.content import ContentFingerprint
 from tests.conftest import make_draft, make_review
 from tests.plans import as_run
 
@@ -49,6 +50,38 @@ def test_the_review_lists_read_only_submitted_drafts_from_their_index(as_reviewe
     if url == AWAITING_ME:
         count = next(plan for plan in plans if "Aggregate" in plan.splitlines()[0])
         assert "Index Only Scan using idx_lynx_drafts_submitted" in count, count
+
+
+def test_changed_after_approval_looks_up_only_the_approved_drafts(client, reviewers):
+    """The filter walked every draft of the tenant in the order shown, looking up each one's
+    newest approval: 1,090 ms for the largest tenant's 195,707 drafts at 13M rows. It reads
+    the approvals once and looks up their drafts by key: no step runs once per draft."""
+    _load_drafts("acme", 2_000)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO lynx_draft_reviews (tenant_id, draft_id, reviewer_id, decision, "
+            "from_status, to_status, draft_type, risk_level, payload, source_context, fingerprint) "
+            "SELECT tenant_id, draft_id, %s, 'approve', 'submitted', 'approved', draft_type, "
+            f"risk_level, payload, source_context, {ContentFingerprint.of_row('lynx_drafts')} "
+            "FROM lynx_drafts ORDER BY created_at LIMIT 20",
+            [reviewers["acme-reviewer"].pk],
+        )
+        cursor.execute(
+            'UPDATE lynx_drafts SET payload = \'{"title": "rewritten"}\' WHERE draft_id = '
+            "(SELECT draft_id FROM lynx_drafts ORDER BY created_at LIMIT 1) RETURNING draft_id"
+        )
+        [changed] = cursor.fetchone()
+        cursor.execute("VACUUM ANALYZE lynx_drafts")
+        cursor.execute("VACUUM ANALYZE lynx_draft_reviews")
+    client.force_login(reviewers["acme-auditor"])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(QUEUE, {"status": "all", "changed": "after_approval"})
+    assert [draft.pk for draft in response.context["cl"].result_list] == [changed]
+    [page] = [q["sql"] for q in captured if q["sql"].startswith('SELECT "lynx_drafts"')]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {page}")
+        plan = cursor.fetchone()[0][0]["Plan"]
+    assert max(node["Actual Loops"] for node in _nodes(plan)) <= 20, plan
 
 
 def _plans(statements) -> list[str]:

@@ -1,12 +1,14 @@
 """Approve exactly what you saw: fingerprints on the confirmation page; changes after approval."""
 
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from storage.choices import Decision, DraftStatus, DraftType, RiskLevel
 from storage.models import Draft, DraftReview
@@ -175,6 +177,45 @@ def test_a_draft_changed_after_approval_says_so_and_shows_what_changed(client, r
     ]
     queue = client.get(QUEUE, {"status": "all"}).text
     assert "⚠ changed after approval" in queue
+
+
+def test_the_changed_after_approval_filter_compares_with_the_newest_approval_exactly(reviewers):
+    reviewer, later = reviewers["acme-reviewer"], timezone.now() + timedelta(seconds=1)
+    drafts = {name: make_draft("acme") for name in ("kept", "rewritten", "context", "never")}
+    drafts |= {name: make_draft("acme", payload={"n": 1}) for name in ("again", "rejected")}
+    drafts["number"] = make_draft("acme")
+    set_payload(drafts["number"], '{"amount": 1.50}')
+    services.decide_drafts(
+        user=reviewer, draft_ids=[d.pk for d in drafts.values()], decision="approve"
+    )
+    set_payload(drafts["number"], '{"amount": 1.5}')  # the same number, written otherwise
+    set_payload(drafts["rewritten"], '{"title": "Quarterly report"}')  # the same text again
+    Draft.objects.filter(pk=drafts["context"].pk).update(source_context={"channel": "other"})
+    for name in ("never", "again", "rejected"):
+        lynx_changes(drafts[name], n=2)
+    DraftReview.objects.filter(draft_id=drafts["never"].pk).delete()
+    again = Draft.objects.get(pk=drafts["again"].pk)
+    make_review(again, reviewer, round=2, created_at=later)  # approved again as it is now
+    rejected = Draft.objects.get(pk=drafts["rejected"].pk)
+    make_review(rejected, reviewer, decision="reject", reason="no", round=2, created_at=later)
+    other_tenant = make_draft("globex")
+    make_review(other_tenant, reviewers["globex-reviewer"])
+    lynx_changes(other_tenant, title="rewritten")
+
+    expected = {drafts[name].pk for name in ("number", "context", "rejected")}
+    assert set(changed_list(reviewers)) == expected
+    client = Client()
+    client.force_login(reviewers["acme-auditor"])
+    queue = client.get(QUEUE, {"status": "all"}).context["cl"].result_list
+    assert {d.pk for d in queue if d.review_state.changed_since_approval} == expected
+
+
+def set_payload(draft: Draft, text: str) -> None:
+    """Lynx AI writing the payload as this JSON text, as PostgreSQL keeps it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE lynx_drafts SET payload = %s::jsonb WHERE draft_id = %s", [text, draft.pk]
+        )
 
 
 def test_the_changed_after_approval_filter_costs_a_constant_number_of_queries(client, reviewers):

@@ -130,24 +130,28 @@ def test_a_table_of_a_request_s_own_stands_in_for_none_of_the_portal_s(rows, vie
 LEFT_BEHIND = (
     "SET statement_timeout = '42s'; SET lock_timeout = '42s'; "
     "SET TIME ZONE 'Pacific/Kiritimati'; "
-    "SET default_transaction_read_only = on; SET enable_indexscan = off; "
+    "SET default_transaction_read_only = on; SET enable_indexscan = off; SET jit = on; "
     "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE; SELECT 1"
 )
 SETTINGS_NOW = (
     "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
     "current_setting('TimeZone'), current_setting('transaction_read_only'), "
-    "current_setting('enable_indexscan'), current_setting('transaction_isolation'), "
+    "current_setting('enable_indexscan'), current_setting('jit'), "
+    "current_setting('transaction_isolation'), "
     "current_user, pg_sleep(0.01)::text"
 )
 
 
 def test_a_request_leaves_no_session_setting_to_the_next(rows, viewers, web_process):
     """A statement_timeout of 1 ms or a read-only default, say, would fail every later request
-    of the connection, whoever makes it; each request starts from the login's settings."""
+    of the connection, whoever makes it; each request starts from the login's settings, and
+    compiles no statement (storage.tenancy.ACTIVATE)."""
     assert inject(signed_in("acme-viewer"), LEFT_BEHIND) == {"rows": [[1]]}
     other = signed_in("globex-viewer")  # the same connection: this process has one
     assert inject(other, SETTINGS_NOW) == {
-        "rows": [["0", "0", "UTC", "off", "on", "read committed", settings.LYNX_DB_RLS_ROLE, ""]]
+        "rows": [
+            ["0", "0", "UTC", "off", "on", "off", "read committed", settings.LYNX_DB_RLS_ROLE, ""]
+        ]
     }
     assert other.get("/admin/storage/draft/?status=all").status_code == 200
 

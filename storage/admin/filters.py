@@ -81,7 +81,7 @@ class ChangedAfterApprovalFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "after_approval":
-            return changed_since_approval(drafts=queryset)
+            return changed_since_approval(drafts=queryset, tenant_id=request.tenant_id)
         return queryset
 
 
