@@ -50,7 +50,8 @@ BENCH_LOAD_FLAGS ?=
 BENCH_RESULTS := bench/results.md
 bench: $(INSTALLED)
 	@DB_ENV=$$($(PY) bench/env.py) || exit 1; eval "$$DB_ENV"; \
-	export LYNX_BENCH=1 SECRET_KEY=$${SECRET_KEY:-bench-only-not-a-secret}; \
+	export LYNX_BENCH=1 SECRET_KEY=$${SECRET_KEY:-bench-only-not-a-secret} \
+		LYNX_REQUEST_STATEMENT_TIMEOUT=$${LYNX_REQUEST_STATEMENT_TIMEOUT:-0}; \
 	$(PY) manage.py migrate --no-input -v0 && \
 	$(PY) manage.py collectstatic --no-input -v0 && \
 	$(PY) manage.py bench_seed --scale $(BENCH_SCALE) $(BENCH_SEED_FLAGS) \

@@ -12,8 +12,10 @@ does on every signed-in page. Whether the request commits is decided once, at th
 from the view's response and the final one.
 """
 
-from django.db import transaction
-from django.http import HttpResponseBadRequest
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.template.loader import render_to_string
 
 from storage.tenancy import enter_tenant, tenant_context
 
@@ -24,6 +26,8 @@ THROTTLED = 429
 
 # Set on the request when the view refused or failed, whatever outer middlewares answer then.
 VIEW_REFUSED = "lynx_view_refused"
+# The SQLSTATE of a statement stopped by statement_timeout or pg_cancel_backend().
+QUERY_CANCELED = "57014"
 
 
 def _refused(response) -> bool:
@@ -47,6 +51,15 @@ class RequestTransactionMiddleware:
             if _refused(response) or getattr(request, VIEW_REFUSED, False):
                 transaction.set_rollback(True)
         return response
+
+    def process_exception(self, request, exception):
+        """A statement PostgreSQL stopped (the request's statement timeout, or cancelled by
+        an operator): the page says so, and the request saves nothing (503)."""
+        if isinstance(exception, OperationalError) and _sqlstate(exception) == QUERY_CANCELED:
+            limit = settings.LYNX_REQUEST_STATEMENT_TIMEOUT
+            context = {"seconds": f"{limit:g}" if limit else None}
+            return HttpResponse(render_to_string("statement_timeout.html", context), status=503)
+        return None
 
 
 class TenantMiddleware:
@@ -82,3 +95,7 @@ def _has_nul(request) -> str:
 def _nul_in(path: str, data) -> bool:
     values = [path, *data.keys(), *(v for _, vs in data.lists() for v in vs)]
     return any("\x00" in value for value in values)
+
+
+def _sqlstate(exception: OperationalError) -> str | None:
+    return getattr(exception.__cause__, "sqlstate", None)

@@ -89,6 +89,14 @@ LYNX_MIGRATE_LOCK_TIMEOUT = env.float("LYNX_MIGRATE_LOCK_TIMEOUT", default=5.0)
 if LYNX_MIGRATE_LOCK_TIMEOUT <= 0:
     raise ImproperlyConfigured("LYNX_MIGRATE_LOCK_TIMEOUT must be a positive number of seconds.")
 
+# How long one statement of a request may run before PostgreSQL stops it and the page says so
+# (503, nothing saved): a list no index serves, or a row lock held elsewhere, gives its worker
+# and its connection back. 0 leaves it to the login role's own statement_timeout (none unless
+# set); `make bench` does, for the default admin's slowest pages.
+LYNX_REQUEST_STATEMENT_TIMEOUT = env.float("LYNX_REQUEST_STATEMENT_TIMEOUT", default=10.0)
+if LYNX_REQUEST_STATEMENT_TIMEOUT < 0:
+    raise ImproperlyConfigured("LYNX_REQUEST_STATEMENT_TIMEOUT must be a number of seconds, or 0.")
+
 # Audit events older than this many days go to the archive (`manage.py archive_audit_events`).
 LYNX_AUDIT_RETENTION_DAYS = env.int("LYNX_AUDIT_RETENTION_DAYS", default=90)
 

@@ -34,6 +34,9 @@ FRESH_SESSION = (
     "RESET ALL; SET TIME ZONE {time_zone}; "
     "SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"
 )
+# Each statement of a request stopped after LYNX_REQUEST_STATEMENT_TIMEOUT (in ms here); with
+# none, the login role's own statement_timeout applies (PostgreSQL's default: none).
+REQUEST_TIMEOUT = "SET LOCAL statement_timeout = {milliseconds}"
 # The user a connection's transaction acts for (storage.acting), None: nobody.
 ACTING = "lynx_acting_user"
 # Role and tenant of each tenant_context() open on a connection, innermost last: what a nested
@@ -63,7 +66,7 @@ def tenant_context(
     when the block ends; nested in one that runs as this tenant already (`runs_as_tenant()`),
     the block is a savepoint and nothing else. `fresh_session` (a request's transaction, before
     its user is known) first undoes what earlier requests' own SQL may have left on the
-    connection (FRESH_SESSION).
+    connection (FRESH_SESSION) and limits how long each of its statements may run.
     """
     if fresh_session and acting_user is not None:
         raise ValueError("A fresh session's first statement is sent as text: it acts for nobody.")
@@ -208,15 +211,16 @@ def _activate(connection, role: str, tenant_id: str, *, acting_user: int | None 
 
 
 def _activate_fresh(connection, role: str, tenant_id: str) -> None:
-    """FRESH_SESSION, then ACTIVATE, in one message: several statements go only by the simple
-    protocol, so the values (none of them secret) are written into the text, quoted by
-    psycopg."""
+    """FRESH_SESSION, the request's statement timeout, then ACTIVATE, in one message: several
+    statements go only by the simple protocol, so the values (none of them secret) are written
+    into the text, quoted by psycopg."""
     connection.ensure_connection()
     role, tenant, path, time_zone = (
         sql.Literal(value).as_string(connection.connection)
         for value in (role, tenant_id, SEARCH_PATH, connection.timezone_name)
     )
+    statements = [FRESH_SESSION.format(time_zone=time_zone), ACTIVATE % (role, tenant, path)]
+    if (limit := settings.LYNX_REQUEST_STATEMENT_TIMEOUT) > 0:
+        statements.insert(1, REQUEST_TIMEOUT.format(milliseconds=max(1, round(limit * 1000))))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"{FRESH_SESSION.format(time_zone=time_zone)}; {ACTIVATE % (role, tenant, path)}"
-        )
+        cursor.execute("; ".join(statements))

@@ -144,13 +144,14 @@ SETTINGS_NOW = (
 
 def test_a_request_leaves_no_session_setting_to_the_next(rows, viewers, web_process):
     """A statement_timeout of 1 ms or a read-only default, say, would fail every later request
-    of the connection, whoever makes it; each request starts from the login's settings, and
-    compiles no statement (storage.tenancy.ACTIVATE)."""
+    of the connection, whoever makes it; each request starts from the login's settings, with
+    its own statement timeout (LYNX_REQUEST_STATEMENT_TIMEOUT, 10 s), and compiles no
+    statement (storage.tenancy.ACTIVATE)."""
     assert inject(signed_in("acme-viewer"), LEFT_BEHIND) == {"rows": [[1]]}
     other = signed_in("globex-viewer")  # the same connection: this process has one
     assert inject(other, SETTINGS_NOW) == {
         "rows": [
-            ["0", "0", "UTC", "off", "on", "off", "read committed", settings.LYNX_DB_RLS_ROLE, ""]
+            ["10s", "0", "UTC", "off", "on", "off", "read committed", settings.LYNX_DB_RLS_ROLE, ""]
         ]
     }
     assert other.get("/admin/storage/draft/?status=all").status_code == 200

@@ -32,6 +32,14 @@ def refuse(request):
     return HttpResponseForbidden("refused after a write")
 
 
+def slow(request):
+    """Writes, then runs one statement for `seconds`: the request's statement timeout stops it."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE lynx_drafts SET status = 'approved'")
+        cursor.execute("SELECT pg_sleep(%s)", [float(request.GET["seconds"])])
+    return JsonResponse({"slept": request.GET["seconds"]})
+
+
 def inject(request):
     """What a SQL injection inside a request could do: run `sql` as this request's database
     session. Answers the rows of the last statement, or the SQLSTATE that refused it."""
@@ -48,6 +56,7 @@ urlpatterns = [
     path("_probe/", probe),
     path("_boom/", boom),
     path("_refuse/", refuse),
+    path("_slow/", slow),
     path("_inject/", inject),
     *project_urlpatterns,
 ]
