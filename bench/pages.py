@@ -10,6 +10,8 @@ which a list shows as "about N"), run as the RLS role with the tenant set
 from dataclasses import dataclass
 from enum import Enum
 
+from storage.review.content import ContentFingerprint
+
 
 class Kind(Enum):
     UNFILTERED = "unfiltered list"  # target: >= 3x faster than the default admin
@@ -70,8 +72,7 @@ CHANGED = (
     "fingerprint FROM lynx_draft_reviews WHERE tenant_id = %(tenant)s AND decision = 'approve' "
     "ORDER BY draft_id, created_at DESC) approval JOIN lynx_drafts draft "
     "ON draft.tenant_id = %(tenant)s AND draft.draft_id = approval.draft_id "
-    "WHERE approval.fingerprint <> encode(sha256(convert_to("
-    "jsonb_build_array(draft.payload, draft.source_context)::text, 'UTF8')), 'hex'))"
+    f"WHERE approval.fingerprint <> {ContentFingerprint.of_row('draft')})"
 )
 LAST_WEEK = "AND created_at >= %(week_ago)s"
 RANGE = "AND created_at >= %(range_from)s AND created_at < %(range_to)s"

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
+from psycopg import errors
 
 from storage.tenancy import enter_tenant, tenant_context
 
@@ -26,8 +27,6 @@ THROTTLED = 429
 
 # Set on the request when the view refused or failed, whatever outer middlewares answer then.
 VIEW_REFUSED = "lynx_view_refused"
-# The SQLSTATE of a statement stopped by statement_timeout or pg_cancel_backend().
-QUERY_CANCELED = "57014"
 
 
 def _refused(response) -> bool:
@@ -55,7 +54,10 @@ class RequestTransactionMiddleware:
     def process_exception(self, request, exception):
         """A statement PostgreSQL stopped (the request's statement timeout, or cancelled by
         an operator): the page says so, and the request saves nothing (503)."""
-        if isinstance(exception, OperationalError) and _sqlstate(exception) == QUERY_CANCELED:
+        stopped = isinstance(exception, OperationalError) and isinstance(
+            exception.__cause__, errors.QueryCanceled
+        )
+        if stopped:
             limit = settings.LYNX_REQUEST_STATEMENT_TIMEOUT
             context = {"seconds": f"{limit:g}" if limit else None}
             return HttpResponse(render_to_string("statement_timeout.html", context), status=503)
@@ -95,7 +97,3 @@ def _has_nul(request) -> str:
 def _nul_in(path: str, data) -> bool:
     values = [path, *data.keys(), *(v for _, vs in data.lists() for v in vs)]
     return any("\x00" in value for value in values)
-
-
-def _sqlstate(exception: OperationalError) -> str | None:
-    return getattr(exception.__cause__, "sqlstate", None)

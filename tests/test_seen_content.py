@@ -119,11 +119,7 @@ def test_the_service_refuses_a_stale_fingerprint_and_records_nothing(reviewers):
 def test_the_trail_keeps_the_content_exactly_as_the_database_has_it(reviewers):
     """1.50 stays 1.50: the snapshot is copied by PostgreSQL, not re-encoded by Python."""
     draft = make_draft("acme")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'UPDATE lynx_drafts SET payload = \'{"amount": 1.50, "n": 1e2}\' WHERE draft_id = %s',
-            [draft.pk],
-        )
+    set_payload(draft, '{"amount": 1.50, "n": 1e2}')
     services.decide_drafts(
         user=reviewers["acme-reviewer"], draft_ids=[draft.pk], decision=Decision.APPROVE
     )
