@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -132,6 +133,33 @@ def test_an_empty_to_field_on_an_object_page_is_the_primary_key(client, viewers)
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("page", "to_field"),
+    [
+        ("draft", "executions"),
+        ("user", "draft_reviews"),
+        ("user", "+"),
+        ("user_delete", "+"),
+        ("group", "user"),
+    ],
+)
+def test_a_to_field_naming_a_relation_is_refused(client, viewers, make_user, page, to_field):
+    """`?_to_field=` naming a relation that points at the table (a draft's executions, a
+    hidden "+") is no column to refer by: refused (400) as an unknown one is, where Django
+    read a `primary_key` such a relation does not have (a 500)."""
+    root = make_user("root", is_superuser=True)
+    urls = {
+        "draft": f"/admin/storage/draft/{make_draft('acme').pk}/change/",
+        "user": f"/admin/storage/user/{root.pk}/change/",
+        "user_delete": f"/admin/storage/user/{root.pk}/delete/",
+        "group": f"/admin/auth/group/{Group.objects.create(name='clerks').pk}/change/",
+    }
+    client.force_login(viewers["acme"] if page == "draft" else root)
+    assert client.get(urls[page], {"_to_field": "no_such_column"}).status_code == 400
+    assert client.get(urls[page], {"_to_field": to_field}).status_code == 400
+    assert client.get(urls[page]).status_code == 200
+
+
 @pytest.mark.parametrize("url", ["/admin/storage/user/", "/admin/auth/group/"])
 def test_a_malformed_id_in_any_lists_action_is_a_message(client, make_user, url):
     client.force_login(make_user("root", is_superuser=True))
@@ -152,13 +180,15 @@ def test_a_malformed_id_in_any_lists_action_is_a_message(client, make_user, url)
         ("-event_type.tool_id", False),
         ("x", False),
         ("99", False),
+        ("²", False),  # a digit int() cannot read: a 500 once
+        ("-created_at.¹", False),
         ("event_type.created_at", True),
     ],
 )
 def test_lists_sort_only_by_the_columns_they_offer(client, viewers, order, oldest_first):
     """`?o=<the event type's column>` sorted the whole audit table by it (3.4 s for the
     largest tenant), and `?o=x` by the key: both now leave the list newest first; the
-    creation time still sorts."""
+    creation time still sorts. A superscript digit (`?o=²`) is no column's index either."""
     for age, event_type in enumerate(["tool_call", "refusal", "run_start", "tool_call"]):
         AuditEvent.objects.create(
             run_id=f"run-{age}",

@@ -10,7 +10,8 @@ to sort by (`sortable_by`): Django sorts by any listed column named in a hand-ma
 (3.4 s for the largest tenant's audit events, sorted whole), and by the key alone when `?o=`
 names none it can use; either is ignored here, as Django ignores a column it cannot sort by.
 
-Object pages: an empty `?_to_field=` makes Django look up a field named "" (a 500).
+Object pages: an empty `?_to_field=` makes Django look up a field named "" (a 500), and one
+naming a relation that points at the table reads a key flag such a relation lacks (a 500).
 Actions: a selected id that cannot be the table's key fails in the query (a 500). And Django
 reads the list (its count and page) before it runs an action, though it then never shows it:
 here a request that an action answers reads no list.
@@ -20,6 +21,7 @@ from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG, ORDER_VAR, ChangeList
+from django.core.exceptions import FieldDoesNotExist
 
 from storage.rows import parse_key
 
@@ -43,7 +45,8 @@ class KnownFiltersChangeList(ChangeList):
     def _sorts_by(self, part: str) -> bool:
         """Whether one `?o=` part (a column's index, `-` first for descending) can sort."""
         index = part.rpartition("-")[2]
-        if not index.isdigit() or int(index) >= len(self.list_display):
+        # ASCII digits only: "²" is a digit to isdigit() but no number to int().
+        if not (index.isascii() and index.isdigit()) or int(index) >= len(self.list_display):
             return False
         return bool(self.get_ordering_field(self.list_display[int(index)]))
 
@@ -108,10 +111,20 @@ def _answered_by_an_action(request, model_admin) -> bool:
 
 class HardenedAdmin:
     """For a ModelAdmin: only its list filters' own parameters filter the list, an empty
-    `_to_field` means the primary key, and an action's ids are checked (`parse_key`)."""
+    `_to_field` means the primary key, one naming no column is refused, and an action's ids
+    are checked (`parse_key`)."""
 
     def get_object(self, request, object_id, from_field=None):
         return super().get_object(request, object_id, from_field or None)
+
+    def to_field_allowed(self, request, to_field):
+        # Django reads `primary_key` off whatever the name finds, and a relation pointing at
+        # this table (a draft's "executions", a hidden "+") has none: a 500, not a 400.
+        try:
+            concrete = self.opts.get_field(to_field).concrete
+        except FieldDoesNotExist:
+            return False
+        return concrete and super().to_field_allowed(request, to_field)
 
     def response_action(self, request, queryset):
         """Selected ids that cannot be this table's keys are refused with a message."""
