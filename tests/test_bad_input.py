@@ -182,6 +182,7 @@ def test_a_malformed_id_in_any_lists_action_is_a_message(client, make_user, url)
         ("99", False),
         ("²", False),  # a digit int() cannot read: a 500 once
         ("-created_at.¹", False),
+        ("9" * 5000, False),  # more digits than int() reads: a 500 once
         ("event_type.created_at", True),
     ],
 )
