@@ -397,7 +397,7 @@ def write_markdown(report: Path, out: Path) -> None:
         "`tests/test_isolation_sweep.py`, `tests/test_concurrency_campaign.py` for the rest.",
         "",
         f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine}, embedded "
-        f"PostgreSQL 18; the machine is shared: load average at the end "
+        f"PostgreSQL 18; load average at the end, the campaign's own included: "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min).",
         "",
     ]
